@@ -1,0 +1,209 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/activityd/activityd/features"
+	"github.com/activityd/activityd/ingest"
+	"github.com/activityd/activityd/publisher"
+	"github.com/activityd/activityd/rnn"
+)
+
+// Sink receives what the pipeline produces.
+type Sink interface {
+	Frame(m *publisher.FrameMsg) error
+}
+
+// NewExtractor makes one extractor per stream.
+type NewExtractor func() (features.Extractor, error)
+
+// Config is what the pipeline needs besides its streams.
+type Config struct {
+	Streams      []ingest.Config
+	TopK         int
+	Model        *rnn.Model
+	NewExtractor NewExtractor
+	Sink         Sink
+	Metrics      *Metrics
+}
+
+// Pipeline runs every stream until its context ends.
+type Pipeline struct {
+	cfg Config
+	log *zap.Logger
+
+	mu     sync.Mutex
+	status map[string]ingest.Status
+}
+
+// New checks that the extractor and the model fit together and returns a
+// pipeline.
+func New(cfg Config, log *zap.Logger) (*Pipeline, error) {
+	ex, err := cfg.NewExtractor()
+	if err != nil {
+		return nil, err
+	}
+	dim, name := ex.Dim(), ex.Name()
+	_ = ex.Close()
+	if dim != cfg.Model.InputSize {
+		return nil, fmt.Errorf("pipeline: backbone %s gives %d features but the classifier %s takes %d",
+			name, dim, cfg.Model.Name, cfg.Model.InputSize)
+	}
+	if cfg.TopK > cfg.Model.Classes() {
+		cfg.TopK = cfg.Model.Classes()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	return &Pipeline{cfg: cfg, log: log, status: map[string]ingest.Status{}}, nil
+}
+
+// SetSink sets where labels go. Call it before Run.
+func (p *Pipeline) SetSink(s Sink) { p.cfg.Sink = s }
+
+// Statuses returns each stream's latest source status, sorted by stream.
+func (p *Pipeline) Statuses() []ingest.Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]ingest.Status, 0, len(p.status))
+	for _, s := range p.status {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Stream < out[j].Stream })
+	return out
+}
+
+func (p *Pipeline) setStatus(st ingest.Status) {
+	p.mu.Lock()
+	p.status[st.Stream] = st
+	p.mu.Unlock()
+	p.log.Info("source state", zap.String("stream", st.Stream), zap.String("state", string(st.State)), zap.String("reason", st.Reason))
+}
+
+// Run runs every stream and returns when all have stopped: when ctx is
+// cancelled (nil) or when every source has ended or failed (the joined
+// errors of the failed ones). On cancel each source stops first; its worker
+// then analyses what is still queued and exits.
+func (p *Pipeline) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(p.cfg.Streams))
+	for i, sc := range p.cfg.Streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.runStream(ctx, sc)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config) error {
+	log := p.log.With(zap.String("stream", sc.ID))
+	ex, err := p.cfg.NewExtractor()
+	if err != nil {
+		return err
+	}
+	defer ex.Close()
+	q := ingest.NewQueue(sc.QueueSize)
+	src := ingest.NewSource(sc, q, log)
+	src.OnStatus = p.setStatus
+
+	srcErr := make(chan error, 1)
+	go func() { srcErr <- src.Run(ctx) }()
+
+	w := worker{stream: sc.ID, model: p.cfg.Model, ex: ex, sink: p.cfg.Sink, topK: p.cfg.TopK,
+		log: log, metrics: p.cfg.Metrics}
+	w.run(q)
+	err = <-srcErr
+	p.cfg.Metrics.dropped.WithLabelValues(sc.ID, "queue_full").Add(float64(q.Dropped()))
+	if err != nil {
+		log.Error("source failed", zap.Error(err))
+		return fmt.Errorf("stream %s: %w", sc.ID, err)
+	}
+	return nil
+}
+
+// worker is one stream's analysis loop. It owns the stream's hidden state.
+type worker struct {
+	stream  string
+	model   *rnn.Model
+	ex      features.Extractor
+	sink    Sink
+	topK    int
+	log     *zap.Logger
+	metrics *Metrics
+}
+
+func (w *worker) run(q *ingest.Queue) {
+	feat := make([]float32, w.ex.Dim())
+	probs := make([]float32, w.model.Classes())
+	state := w.model.NewState()
+	analysed := w.metrics.analysed.WithLabelValues(w.stream)
+	var lastWarn time.Time
+	for {
+		// The queue is closed by the source when it stops: reading until
+		// then flushes what was captured.
+		f, err := q.Get(context.Background())
+		if err != nil {
+			return
+		}
+		if f.Discontinuity {
+			state.Reset()
+		}
+		err = w.ex.Extract(f.Mat, feat)
+		f.Close()
+		if err != nil {
+			if time.Since(lastWarn) > time.Second {
+				w.log.Warn("feature extraction failed", zap.Error(err))
+				lastWarn = time.Now()
+			}
+			continue
+		}
+		w.model.Step(state, feat, probs)
+		msg := w.message(&f, probs)
+		if err := w.sink.Frame(msg); err != nil && time.Since(lastWarn) > time.Second {
+			w.log.Warn("publish failed", zap.Error(err))
+			lastWarn = time.Now()
+		}
+		analysed.Inc()
+	}
+}
+
+func (w *worker) message(f *ingest.Frame, probs []float32) *publisher.FrameMsg {
+	top := TopK(probs, w.topK)
+	m := &publisher.FrameMsg{
+		Stream: w.stream,
+		Seq:    f.Seq,
+		TS:     f.Captured.UTC(),
+		PTS:    f.PTS.Seconds(),
+		Model:  w.model.Name,
+		TopK:   make([]publisher.Scored, len(top)),
+	}
+	for i, c := range top {
+		m.TopK[i] = publisher.Scored{Label: w.model.Labels[c], Score: float64(probs[c])}
+	}
+	m.Label, m.Score = m.TopK[0].Label, m.TopK[0].Score
+	m.LatencyMS = float64(time.Since(f.Captured).Microseconds()) / 1000
+	return m
+}
+
+// TopK returns the indices of the k largest probabilities, best first.
+func TopK(probs []float32, k int) []int {
+	idx := make([]int, len(probs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
+	if k > len(idx) {
+		k = len(idx)
+	}
+	return idx[:k]
+}
