@@ -1,0 +1,37 @@
+# activityd. The two commands a new user runs are `make demo` and `make test`;
+# both install what is missing first.
+SHELL   := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO      ?= go
+BIN     := bin
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/activityd/activityd/internal.Version=$(VERSION)
+
+.PHONY: all deps build test demo vet lint bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+vet: deps
+	$(GO) vet ./...
+
+lint: deps
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps
+	@scripts/test.sh
+
+demo: build
+	@scripts/demo.sh
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN)
