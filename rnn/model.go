@@ -50,7 +50,48 @@ type Model struct {
 	Mean, Std []float32
 	// Name identifies the model in messages.
 	Name string
+
+	// Mode says whether the model labels every analysed frame
+	// (ModeManyToMany) or windows of Window frames (ModeManyToOne). Empty
+	// means many-to-many.
+	Mode Mode
+	// Head selects, for many-to-one, how a window's distribution is formed:
+	// from the last step's logits (HeadLast, the default) or the mean of
+	// every step's logits (HeadMean).
+	Head Head
+	// Window and Stride are the many-to-one window length and the step
+	// between window starts, in analysed frames.
+	Window, Stride int
+	// FPS is the analysis rate the model was trained at (0: unknown).
+	FPS float64
+	// Backbone and BackboneSHA256 name the feature extractor the model was
+	// trained on and, when it is a file, its sha256 (hex).
+	Backbone, BackboneSHA256 string
+	// FeatureMode names how the backbone's output was turned into vectors
+	// (for example "pool"); empty when the backbone has one mode.
+	FeatureMode string
 }
+
+// Mode is the shape of the problem a model solves.
+type Mode string
+
+// The modes, named as in the lecture.
+const (
+	ModeManyToMany Mode = "many-to-many"
+	ModeManyToOne  Mode = "many-to-one"
+)
+
+// Head is how a many-to-one window's logits are formed.
+type Head string
+
+// The many-to-one heads.
+const (
+	HeadLast Head = "last"
+	HeadMean Head = "mean"
+)
+
+// IsManyToOne reports whether the model labels windows rather than frames.
+func (m *Model) IsManyToOne() bool { return m.Mode == ModeManyToOne }
 
 // Classes returns the number of classes C.
 func (m *Model) Classes() int { return len(m.HeadB) }
@@ -79,5 +120,6 @@ func NewRandom(cell Cell, inputSize, hiddenSize, numLayers int, labels []string,
 	}
 	m.HeadW = fill(len(labels) * hiddenSize)
 	m.HeadB = fill(len(labels))
+	m.Mode = ModeManyToMany
 	return m
 }
