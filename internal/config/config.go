@@ -22,6 +22,7 @@ type Config struct {
 	HTTP     HTTP     `yaml:"http"`
 	Log      Log      `yaml:"log"`
 	Pipeline Pipeline `yaml:"pipeline"`
+	Events   Events   `yaml:"events"`
 	StateDir string   `yaml:"state_dir"`
 }
 
@@ -67,6 +68,91 @@ type NATS struct {
 	Listen string `yaml:"listen"`
 	// Name is the connection name shown by the server.
 	Name string `yaml:"name"`
+
+	// Token, User/Password, NKeySeedFile and CredsFile authenticate to an
+	// existing server; at most one method is used. They are never logged.
+	Token        string `yaml:"token"`
+	User         string `yaml:"user"`
+	Password     string `yaml:"password"`
+	NKeySeedFile string `yaml:"nkey_seed_file"`
+	CredsFile    string `yaml:"creds_file"`
+	TLS          TLS    `yaml:"tls"`
+
+	JetStream JetStream `yaml:"jetstream"`
+	// KVBucket holds each stream's current label and source state.
+	KVBucket string `yaml:"kv_bucket"`
+	Outbox   Outbox `yaml:"outbox"`
+	Frames   Frames `yaml:"frames"`
+	Clips    Clips  `yaml:"clips"`
+	Ctl      Ctl    `yaml:"ctl"`
+}
+
+// TLS holds the files for a TLS connection to NATS. CA alone verifies the
+// server; Cert and Key together authenticate the client.
+type TLS struct {
+	CA   string `yaml:"ca"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// JetStream is the stream that keeps events and clips.
+type JetStream struct {
+	// Stream is the JetStream stream's name.
+	Stream string `yaml:"stream"`
+	// Retention is limits, interest or workqueue.
+	Retention string `yaml:"retention"`
+	// MaxAge and MaxBytes bound what the stream keeps (0: no bound).
+	MaxAge   time.Duration `yaml:"max_age"`
+	MaxBytes int64         `yaml:"max_bytes"`
+	// Duplicates is the window in which a repeated Nats-Msg-Id is dropped.
+	Duplicates time.Duration `yaml:"duplicates"`
+}
+
+// Outbox bounds the on-disk queue of events and clips kept while NATS is
+// unreachable; when full the oldest message is dropped and counted.
+type Outbox struct {
+	MaxMessages int   `yaml:"max_messages"`
+	MaxBytes    int64 `yaml:"max_bytes"`
+}
+
+// Frames controls the per-frame messages.
+type Frames struct {
+	Enabled bool `yaml:"enabled"`
+	// MaxRate caps frame messages per stream per second (0: every frame).
+	MaxRate float64 `yaml:"max_rate"`
+}
+
+// Clips controls the per-window messages.
+type Clips struct {
+	Enabled bool `yaml:"enabled"`
+	// WindowS is the window length in seconds of stream time.
+	WindowS float64 `yaml:"window_s"`
+}
+
+// Ctl controls the request-reply control service.
+type Ctl struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// Events turns smoothed per-frame probabilities into activity events. Every
+// duration is in seconds of stream time.
+type Events struct {
+	// SmoothingS is the time constant of the exponential smoothing.
+	SmoothingS float64 `yaml:"smoothing_s"`
+	// Enter and Exit are the hysteresis thresholds on the smoothed score.
+	Enter float64 `yaml:"enter"`
+	Exit  float64 `yaml:"exit"`
+	// MinDurationS is how long a score stays above Enter before an event
+	// starts; MinGapS how long below Exit before it ends.
+	MinDurationS float64 `yaml:"min_duration_s"`
+	MinGapS      float64 `yaml:"min_gap_s"`
+	// UpdateIntervalS spaces update messages of an open event (0: none).
+	UpdateIntervalS float64 `yaml:"update_interval_s"`
+	// TimeoutS ends open events when no frame has been analysed for this
+	// long of wall time (0: never).
+	TimeoutS float64 `yaml:"timeout_s"`
+	// Ignore lists labels that never open an event.
+	Ignore []string `yaml:"ignore"`
 }
 
 // HTTP is the metrics and health endpoint.
@@ -104,7 +190,16 @@ func Default() Config {
 			SubjectPrefix: "activity",
 			Listen:        "127.0.0.1:4222",
 			Name:          "activityd",
+			JetStream: JetStream{Stream: "ACTIVITY", Retention: "limits", MaxAge: 7 * 24 * time.Hour,
+				Duplicates: 10 * time.Minute},
+			KVBucket: "activity_current",
+			Outbox:   Outbox{MaxMessages: 100000, MaxBytes: 256 << 20},
+			Frames:   Frames{Enabled: true},
+			Clips:    Clips{Enabled: true, WindowS: 2},
+			Ctl:      Ctl{Enabled: true},
 		},
+		Events: Events{SmoothingS: 1, Enter: 0.6, Exit: 0.4, MinDurationS: 1, MinGapS: 1,
+			UpdateIntervalS: 5, TimeoutS: 10, Ignore: []string{"background", "none"}},
 		HTTP:     HTTP{Listen: "127.0.0.1:9650"},
 		Log:      Log{Level: "info", Format: "auto"},
 		Pipeline: Pipeline{ShutdownTimeout: 10 * time.Second},

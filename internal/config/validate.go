@@ -73,6 +73,8 @@ func (c *Config) Validate() error {
 			bad("nats.listen", c.NATS.Listen, err.Error())
 		}
 	}
+	errs = append(errs, c.NATS.validate()...)
+	errs = append(errs, c.Events.validate()...)
 	if c.HTTP.Listen != "" {
 		if err := checkHostPort(c.HTTP.Listen); err != nil {
 			bad("http.listen", c.HTTP.Listen, err.Error())
