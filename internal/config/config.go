@@ -170,6 +170,10 @@ type Log struct {
 type Pipeline struct {
 	// ShutdownTimeout bounds the whole stop sequence.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// StallTimeout is how long a stream's analysis may take without coming
+	// round its loop before the daemon counts it as wedged: /healthz fails
+	// and systemd's watchdog is no longer pinged.
+	StallTimeout time.Duration `yaml:"stall_timeout"`
 }
 
 // DefaultStream holds the per-stream defaults applied to every stream.
@@ -202,7 +206,7 @@ func Default() Config {
 			UpdateIntervalS: 5, TimeoutS: 10, Ignore: []string{"background", "none"}},
 		HTTP:     HTTP{Listen: "127.0.0.1:9650"},
 		Log:      Log{Level: "info", Format: "auto"},
-		Pipeline: Pipeline{ShutdownTimeout: 10 * time.Second},
+		Pipeline: Pipeline{ShutdownTimeout: 10 * time.Second, StallTimeout: 30 * time.Second},
 		StateDir: defaultStateDir(),
 	}
 }

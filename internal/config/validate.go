@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 )
@@ -90,6 +91,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Pipeline.ShutdownTimeout <= 0 {
 		bad("pipeline.shutdown_timeout", c.Pipeline.ShutdownTimeout, "must be positive")
+	}
+	if c.Pipeline.StallTimeout < 2*time.Second {
+		bad("pipeline.stall_timeout", c.Pipeline.StallTimeout, "must be at least 2s")
 	}
 	if c.StateDir == "" {
 		errs = append(errs, errors.New("state_dir: missing"))

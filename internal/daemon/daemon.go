@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -91,16 +93,13 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	}()
 	pl.SetSink(pub)
 
+	var lastLoop atomic.Int64 // the main loop's last tick, unix ns
+	lastLoop.Store(time.Now().UnixNano())
 	var hsrv *observability.Server
 	if cfg.HTTP.Listen != "" {
 		hsrv, err = observability.Listen(cfg.HTTP.Listen, reg,
-			func() error { return nil },
-			func() error {
-				if !pub.Conn().IsConnected() {
-					return errors.New("nats not connected")
-				}
-				return nil
-			})
+			func() error { return alive(lastLoop.Load(), pl, cfg.Pipeline.StallTimeout) },
+			func() error { return ready(pub, pl, len(cfg.Streams)) })
 		if err != nil {
 			return err
 		}
@@ -108,9 +107,11 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	httpCtx, httpStop := context.WithCancel(context.Background())
+	defer httpStop()
 	httpDone := make(chan error, 1)
 	if hsrv != nil {
-		go func() { httpDone <- hsrv.Run(runCtx) }()
+		go func() { httpDone <- hsrv.Run(httpCtx) }()
 		log.Info("http listening", zap.String("addr", hsrv.Addr()))
 	} else {
 		close(httpDone)
@@ -118,18 +119,21 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 
 	log.Info("activityd started", zap.Int("streams", len(cfg.Streams)), zap.String("model", model.Name),
 		zap.String("backbone", cfg.Model.Backbone))
-	// Run returns once every source has stopped and its queue is flushed:
-	// on cancel, or when every file has ended. A daemon keeps serving
-	// (NATS, health) until it is told to stop.
-	if err := pl.Run(runCtx); err != nil {
-		log.Error("streams stopped with errors", zap.Error(err))
-	}
-	if ctx.Err() == nil {
-		log.Info("every source has stopped; waiting for a signal")
-		<-ctx.Done()
-	}
+	plEnded := make(chan struct{})
+	go func() {
+		defer close(plEnded)
+		if err := pl.Run(runCtx); err != nil {
+			log.Error("streams stopped with errors", zap.Error(err))
+		}
+	}()
+	notify := observability.NewNotifier()
+	notify.Ready()
+	mainLoop(ctx, cfg, log, pl, notify, &lastLoop, plEnded)
+	notify.Stopping()
 	log.Info("activityd stopping")
-	stop()
+	stop()     // 1. sources stop
+	<-plEnded  // 2. workers have flushed their queues
+	httpStop() // 3. the HTTP endpoint closes
 	if err := <-httpDone; err != nil {
 		log.Warn("http server", zap.Error(err))
 	}
@@ -147,4 +151,86 @@ func loadClassifier(m config.Model) (*rnn.Model, error) {
 		return r, nil
 	}
 	return nil, fmt.Errorf("model.classifier %q: loading model files is not implemented yet", m.Classifier)
+}
+
+// loopTick is the main loop's period; it is shortened to a third of
+// systemd's WatchdogSec when that is set.
+const loopTick = time.Second
+
+// mainLoop runs until ctx ends. Each tick it records that the daemon is
+// alive, pings systemd's watchdog only while no worker is stalled, and
+// updates the status line. A pipeline that has stopped (every source ended)
+// is noted and the daemon keeps serving.
+func mainLoop(ctx context.Context, cfg config.Config, log *zap.Logger, pl *pipeline.Pipeline,
+	notify *observability.Notifier, lastLoop *atomic.Int64, plEnded <-chan struct{}) {
+	every := loopTick
+	if wd := notify.WatchdogInterval(); wd > 0 && wd/3 < every {
+		every = wd / 3
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	lastCount, lastT := pl.Analysed(), time.Now()
+	var lastWarn time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-plEnded:
+			log.Info("every source has stopped; waiting for a signal")
+			plEnded = nil
+		case now := <-tick.C:
+			lastLoop.Store(now.UnixNano())
+			if stalled := pl.Stalled(cfg.Pipeline.StallTimeout); len(stalled) == 0 {
+				notify.Watchdog()
+			} else if now.Sub(lastWarn) > 10*time.Second {
+				log.Error("pipeline stalled; withholding the watchdog ping", zap.Strings("streams", stalled))
+				lastWarn = now
+			}
+			n := pl.Analysed()
+			rate := float64(n-lastCount) / now.Sub(lastT).Seconds()
+			lastCount, lastT = n, now
+			online := 0
+			for _, st := range pl.Statuses() {
+				if st.State == ingest.StateOnline {
+					online++
+				}
+			}
+			notify.Status(fmt.Sprintf("streams online %d/%d, %.1f frames/s", online, len(cfg.Streams), rate))
+		}
+	}
+}
+
+// alive answers /healthz: the main loop ticks and no worker is wedged.
+func alive(lastLoop int64, pl *pipeline.Pipeline, stallLimit time.Duration) error {
+	if d := time.Since(time.Unix(0, lastLoop)); d > 5*loopTick {
+		return fmt.Errorf("main loop has not ticked for %s", d.Round(time.Second))
+	}
+	if s := pl.Stalled(stallLimit); len(s) > 0 {
+		return fmt.Errorf("stalled streams: %v", s)
+	}
+	return nil
+}
+
+// ready answers /readyz: the model is loaded (it is, once Run got this
+// far), NATS is connected, and not every stream has failed.
+func ready(pub *publisher.Publisher, pl *pipeline.Pipeline, streams int) error {
+	var why []string
+	if !pub.Conn().IsConnected() {
+		why = append(why, "nats not connected")
+	}
+	if streams > 0 {
+		failed := 0
+		for _, st := range pl.Statuses() {
+			if st.State == ingest.StateOffline {
+				failed++
+			}
+		}
+		if failed == streams {
+			why = append(why, "every stream is offline")
+		}
+	}
+	if len(why) > 0 {
+		return errors.New(strings.Join(why, "; "))
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -41,7 +42,12 @@ type Pipeline struct {
 
 	mu     sync.Mutex
 	status map[string]ingest.Status
+	beats  map[string]*atomic.Int64 // each running worker's last loop, unix ns
+	total  atomic.Uint64            // frames analysed by all streams
 }
+
+// idleTick is how often a worker with nothing to do still shows it is alive.
+const idleTick = time.Second
 
 // New checks that the extractor and the model fit together and returns a
 // pipeline.
@@ -62,7 +68,42 @@ func New(cfg Config, log *zap.Logger) (*Pipeline, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	return &Pipeline{cfg: cfg, log: log, status: map[string]ingest.Status{}}, nil
+	return &Pipeline{cfg: cfg, log: log, status: map[string]ingest.Status{}, beats: map[string]*atomic.Int64{}}, nil
+}
+
+// Analysed returns how many frames all streams have analysed so far.
+func (p *Pipeline) Analysed() uint64 { return p.total.Load() }
+
+// Stalled returns the streams whose worker has not come round its loop for
+// longer than limit: wedged in feature extraction or publishing. A worker
+// waiting for frames still comes round every second.
+func (p *Pipeline) Stalled(limit time.Duration) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	now := time.Now().UnixNano()
+	for id, b := range p.beats {
+		if time.Duration(now-b.Load()) > limit {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *Pipeline) heartbeat(stream string) *atomic.Int64 {
+	b := new(atomic.Int64)
+	b.Store(time.Now().UnixNano())
+	p.mu.Lock()
+	p.beats[stream] = b
+	p.mu.Unlock()
+	return b
+}
+
+func (p *Pipeline) forget(stream string) {
+	p.mu.Lock()
+	delete(p.beats, stream)
+	p.mu.Unlock()
 }
 
 // SetSink sets where labels go. Call it before Run.
@@ -120,8 +161,9 @@ func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config) error {
 	go func() { srcErr <- src.Run(ctx) }()
 
 	w := worker{stream: sc.ID, model: p.cfg.Model, ex: ex, sink: p.cfg.Sink, topK: p.cfg.TopK,
-		log: log, metrics: p.cfg.Metrics}
+		log: log, metrics: p.cfg.Metrics, beat: p.heartbeat(sc.ID), total: &p.total}
 	w.run(q)
+	p.forget(sc.ID)
 	err = <-srcErr
 	p.cfg.Metrics.dropped.WithLabelValues(sc.ID, "queue_full").Add(float64(q.Dropped()))
 	if err != nil {
@@ -140,6 +182,8 @@ type worker struct {
 	topK    int
 	log     *zap.Logger
 	metrics *Metrics
+	beat    *atomic.Int64
+	total   *atomic.Uint64
 }
 
 func (w *worker) run(q *ingest.Queue) {
@@ -151,7 +195,13 @@ func (w *worker) run(q *ingest.Queue) {
 	for {
 		// The queue is closed by the source when it stops: reading until
 		// then flushes what was captured.
-		f, err := q.Get(context.Background())
+		w.beat.Store(time.Now().UnixNano())
+		ctx, cancel := context.WithTimeout(context.Background(), idleTick)
+		f, err := q.Get(ctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			continue
+		}
 		if err != nil {
 			return
 		}
@@ -174,6 +224,7 @@ func (w *worker) run(q *ingest.Queue) {
 			lastWarn = time.Now()
 		}
 		analysed.Inc()
+		w.total.Add(1)
 	}
 }
 
