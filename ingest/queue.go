@@ -19,6 +19,7 @@ type Queue struct {
 	closed  bool
 	dropped uint64
 	ready   chan struct{} // holds one token while frames are queued
+	space   chan struct{} // holds one token after a frame left the queue
 }
 
 // NewQueue returns a queue holding at most size frames (at least 1).
@@ -26,7 +27,7 @@ func NewQueue(size int) *Queue {
 	if size < 1 {
 		size = 1
 	}
-	return &Queue{buf: make([]Frame, size), ready: make(chan struct{}, 1)}
+	return &Queue{buf: make([]Frame, size), ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
 }
 
 // Put enqueues f, dropping the oldest frame when full. It reports whether a
@@ -58,6 +59,42 @@ func (q *Queue) Put(f Frame) (dropped bool) {
 	return dropped
 }
 
+// PutWait enqueues f, waiting while the queue is full: for sources that must
+// not lose frames (a file read as fast as analysis goes). It is meant for a
+// single producer. On error (queue closed, ctx done) f is closed.
+func (q *Queue) PutWait(ctx context.Context, f Frame) error {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.dropped++
+			q.mu.Unlock()
+			f.Close()
+			return ErrQueueClosed
+		}
+		if q.n < len(q.buf) {
+			q.buf[(q.head+q.n)%len(q.buf)] = f
+			q.n++
+			q.mu.Unlock()
+			q.signal()
+			return nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.space:
+		case <-ctx.Done():
+			f.Close()
+			return ctx.Err()
+		}
+	}
+}
+
+func (q *Queue) freed() {
+	select {
+	case q.space <- struct{}{}:
+	default:
+	}
+}
+
 func (q *Queue) signal() {
 	select {
 	case q.ready <- struct{}{}:
@@ -80,6 +117,7 @@ func (q *Queue) Get(ctx context.Context) (Frame, error) {
 			if more {
 				q.signal()
 			}
+			q.freed()
 			return f, nil
 		}
 		closed := q.closed
@@ -102,6 +140,7 @@ func (q *Queue) Close() {
 	q.closed = true
 	q.mu.Unlock()
 	q.signal()
+	q.freed()
 }
 
 // Discard closes the queue and every frame still in it.
@@ -120,6 +159,7 @@ func (q *Queue) Discard() {
 		rest[i].Close()
 	}
 	q.signal()
+	q.freed()
 }
 
 // Dropped returns how many frames were dropped so far.
