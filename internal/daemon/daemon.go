@@ -32,9 +32,12 @@ var untrainedLabels = []string{"untrained_0", "untrained_1", "untrained_2", "unt
 // refused before anything listens), NATS, publisher, HTTP, pipeline.
 // Stop order, the reverse, and why:
 //  1. sources stop first, so no new frames enter;
-//  2. each worker analyses what is still queued and publishes it;
+//  2. each worker analyses what is still queued, publishes it and ends its
+//     open events (reason shutdown), which go to the outbox;
 //  3. the HTTP endpoint closes;
-//  4. the publisher drains, so every published label reaches the server;
+//  4. the publisher sends the outbox to JetStream while NATS is reachable
+//     (what remains is sent at the next start) and drains, so every
+//     published label reaches the server;
 //  5. the embedded server, if any, shuts down last.
 func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	model, err := loadClassifier(cfg.Model)
@@ -53,6 +56,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	pl, err := pipeline.New(pipeline.Config{
 		Streams: streams, TopK: cfg.Model.TopK,
 		Model: model, NewExtractor: newEx, Metrics: pipeline.NewMetrics(reg),
+		Output: outputConfig(cfg),
 	}, log)
 	if err != nil {
 		return err
@@ -78,7 +82,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			zap.String("watch", fmt.Sprintf("nats sub '%s.>' -s %s", cfg.NATS.SubjectPrefix, natsURL)))
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	pub, err := publisher.Connect(cctx, publisher.Config{URL: natsURL, Name: cfg.NATS.Name, Prefix: cfg.NATS.SubjectPrefix}, log)
+	pub, err := publisher.Connect(cctx, publisherConfig(cfg, natsURL, reg), log)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -92,6 +96,11 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		}
 	}()
 	pl.SetSink(pub)
+	if cfg.NATS.Ctl.Enabled {
+		if _, err := pub.ServeControl(pl); err != nil {
+			return fmt.Errorf("control service: %w", err)
+		}
+	}
 
 	var lastLoop atomic.Int64 // the main loop's last tick, unix ns
 	lastLoop.Store(time.Now().UnixNano())

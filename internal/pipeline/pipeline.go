@@ -33,12 +33,14 @@ type Config struct {
 	NewExtractor NewExtractor
 	Sink         Sink
 	Metrics      *Metrics
+	Output       OutputConfig
 }
 
 // Pipeline runs every stream until its context ends.
 type Pipeline struct {
 	cfg Config
 	log *zap.Logger
+	dyn dynamic
 
 	mu     sync.Mutex
 	status map[string]ingest.Status
@@ -126,24 +128,7 @@ func (p *Pipeline) setStatus(st ingest.Status) {
 	p.status[st.Stream] = st
 	p.mu.Unlock()
 	p.log.Info("source state", zap.String("stream", st.Stream), zap.String("state", string(st.State)), zap.String("reason", st.Reason))
-}
-
-// Run runs every stream and returns when all have stopped: when ctx is
-// cancelled (nil) or when every source has ended or failed (the joined
-// errors of the failed ones). On cancel each source stops first; its worker
-// then analyses what is still queued and exits.
-func (p *Pipeline) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(p.cfg.Streams))
-	for i, sc := range p.cfg.Streams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = p.runStream(ctx, sc)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	p.onStatus(st)
 }
 
 func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config) error {
@@ -161,7 +146,8 @@ func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config) error {
 	go func() { srcErr <- src.Run(ctx) }()
 
 	w := worker{stream: sc.ID, model: p.cfg.Model, ex: ex, sink: p.cfg.Sink, topK: p.cfg.TopK,
-		log: log, metrics: p.cfg.Metrics, beat: p.heartbeat(sc.ID), total: &p.total}
+		log: log, metrics: p.cfg.Metrics, beat: p.heartbeat(sc.ID), total: &p.total,
+		out: p.newOutput(ctx, sc.ID, log)}
 	w.run(q)
 	p.forget(sc.ID)
 	err = <-srcErr
@@ -184,6 +170,7 @@ type worker struct {
 	metrics *Metrics
 	beat    *atomic.Int64
 	total   *atomic.Uint64
+	out     *output
 }
 
 func (w *worker) run(q *ingest.Queue) {
@@ -192,7 +179,9 @@ func (w *worker) run(q *ingest.Queue) {
 	state := w.model.NewState()
 	analysed := w.metrics.analysed.WithLabelValues(w.stream)
 	var lastWarn time.Time
+	defer w.out.finish()
 	for {
+		w.out.poll(state)
 		// The queue is closed by the source when it stops: reading until
 		// then flushes what was captured.
 		w.beat.Store(time.Now().UnixNano())
@@ -218,11 +207,7 @@ func (w *worker) run(q *ingest.Queue) {
 			continue
 		}
 		w.model.Step(state, feat, probs)
-		msg := w.message(&f, probs)
-		if err := w.sink.Frame(msg); err != nil && time.Since(lastWarn) > time.Second {
-			w.log.Warn("publish failed", zap.Error(err))
-			lastWarn = time.Now()
-		}
+		w.out.frame(&f, feat, probs, w.message(&f, probs))
 		analysed.Inc()
 		w.total.Add(1)
 	}
