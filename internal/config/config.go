@@ -37,6 +37,16 @@ type Stream struct {
 	OpenTimeout   time.Duration `yaml:"open_timeout"`
 	ReadTimeout   time.Duration `yaml:"read_timeout"`
 	QueueSize     int           `yaml:"queue_size"`
+	// BackoffMin and BackoffMax bound the delay between reconnects of a
+	// live source (doubling, with jitter).
+	BackoffMin time.Duration `yaml:"backoff_min"`
+	BackoffMax time.Duration `yaml:"backoff_max"`
+	// Width, Height, CaptureFPS and FourCC are requested from a V4L2
+	// camera (/dev/videoN, device:N); 0 or "" leaves the driver's choice.
+	Width      int     `yaml:"width"`
+	Height     int     `yaml:"height"`
+	CaptureFPS float64 `yaml:"capture_fps"`
+	FourCC     string  `yaml:"fourcc"`
 }
 
 // IsRealtime reports whether the stream is paced at its native rate. Unset,
@@ -183,6 +193,8 @@ var defaultStream = Stream{
 	OpenTimeout:   5 * time.Second,
 	ReadTimeout:   5 * time.Second,
 	QueueSize:     4,
+	BackoffMin:    500 * time.Millisecond,
+	BackoffMax:    30 * time.Second,
 }
 
 // Default returns the configuration the daemon runs with when no file is
@@ -302,6 +314,12 @@ func (c *Config) fillStreamDefaults() {
 		}
 		if s.QueueSize == 0 {
 			s.QueueSize = defaultStream.QueueSize
+		}
+		if s.BackoffMin == 0 {
+			s.BackoffMin = defaultStream.BackoffMin
+		}
+		if s.BackoffMax == 0 {
+			s.BackoffMax = defaultStream.BackoffMax
 		}
 	}
 }

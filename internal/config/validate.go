@@ -57,6 +57,24 @@ func (c *Config) Validate() error {
 		if s.QueueSize < 1 || s.QueueSize > 1024 {
 			bad(key+".queue_size", s.QueueSize, "must be between 1 and 1024")
 		}
+		if s.BackoffMin < 0 {
+			bad(key+".backoff_min", s.BackoffMin, "must not be negative")
+		}
+		if s.BackoffMax < s.BackoffMin {
+			bad(key+".backoff_max", s.BackoffMax, fmt.Sprintf("must not be below backoff_min (%s)", s.BackoffMin))
+		}
+		if s.Width < 0 || s.Width > 16384 {
+			bad(key+".width", s.Width, "must be between 0 and 16384")
+		}
+		if s.Height < 0 || s.Height > 16384 {
+			bad(key+".height", s.Height, "must be between 0 and 16384")
+		}
+		if !(s.CaptureFPS >= 0 && s.CaptureFPS <= 1000) {
+			bad(key+".capture_fps", s.CaptureFPS, "must be between 0 and 1000")
+		}
+		if s.FourCC != "" && len(s.FourCC) != 4 {
+			bad(key+".fourcc", s.FourCC, "must be four characters, such as MJPG or YUYV")
+		}
 	}
 
 	if c.Model.Backbone == "" {

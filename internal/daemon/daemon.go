@@ -51,7 +51,9 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	streams := make([]ingest.Config, len(cfg.Streams))
 	for i, s := range cfg.Streams {
 		streams[i] = ingest.Config{ID: s.ID, URL: s.URL, FPS: s.FPS, Loop: s.Loop, Realtime: s.IsRealtime(),
-			QueueSize: s.QueueSize}
+			QueueSize: s.QueueSize, RTSPTransport: s.RTSPTransport, OpenTimeout: s.OpenTimeout,
+			ReadTimeout: s.ReadTimeout, BackoffMin: s.BackoffMin, BackoffMax: s.BackoffMax,
+			Width: s.Width, Height: s.Height, CaptureFPS: s.CaptureFPS, FourCC: s.FourCC}
 	}
 	pl, err := pipeline.New(pipeline.Config{
 		Streams: streams, TopK: cfg.Model.TopK,
