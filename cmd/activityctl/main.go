@@ -19,6 +19,7 @@ type command struct {
 
 // commands lists every subcommand; each lives in its own file.
 var commands = map[string]command{
+	"synth":   {"render a labelled synthetic activity video data set", runSynth},
 	"tail":    {"print the labels, events and states as they are published", runTail},
 	"version": {"print the version", runVersion},
 }
