@@ -14,7 +14,8 @@ func (m *Model) Sequence(xs [][]float32) [][]float32 {
 
 // Windows runs a many-to-one model over a clip with its window and stride
 // and returns one distribution per window. A clip shorter than the window
-// gives one window over all of it.
+// gives one window, padded at the start with its first frame (as training
+// pads it).
 func (m *Model) Windows(xs [][]float32) [][]float32 {
 	if len(xs) == 0 {
 		return nil
@@ -23,10 +24,16 @@ func (m *Model) Windows(xs [][]float32) [][]float32 {
 	if win < 1 {
 		win, stride = len(xs), len(xs)
 	}
+	if len(xs) < win {
+		p := make([][]float32, 0, win)
+		for len(p) < win-len(xs) {
+			p = append(p, xs[0])
+		}
+		xs = append(p, xs...)
+	}
 	var out [][]float32
 	for start := 0; start == 0 || start+win <= len(xs); start += stride {
-		end := min(start+win, len(xs))
-		out = append(out, m.windowProbs(xs[start:end]))
+		out = append(out, m.windowProbs(xs[start:start+win]))
 	}
 	return out
 }

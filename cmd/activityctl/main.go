@@ -19,7 +19,7 @@ type command struct {
 
 // commands lists every subcommand; each lives in its own file.
 var commands = map[string]command{
-	"synth":   {"render a labelled synthetic activity video data set", runSynth},
+	"infer":   {"run a model over a feature tensor and print each step's probabilities", runInfer},
 	"tail":    {"print the labels, events and states as they are published", runTail},
 	"version": {"print the version", runVersion},
 }

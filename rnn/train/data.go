@@ -1,0 +1,98 @@
+package train
+
+import (
+	"math"
+	"math/rand"
+)
+
+// Ignore marks a step whose label does not count (many-to-many).
+const Ignore = -1
+
+// Example is one training unit: a window of T feature vectors and its
+// labels. Many-to-many examples label every step (Ignore to skip one);
+// many-to-one examples have one Label.
+type Example struct {
+	X      [][]float32
+	Labels []int // per step, many-to-many
+	Label  int   // many-to-one
+	Clip   int   // index of the clip it came from (for reports)
+}
+
+// Windows cuts a clip's features into many-to-one examples of win frames
+// every stride frames. A clip shorter than win gives one example padded at
+// the start with its first frame.
+func Windows(x [][]float32, label, clip, win, stride int) []Example {
+	if len(x) == 0 {
+		return nil
+	}
+	if len(x) < win {
+		p := make([][]float32, 0, win)
+		for len(p) < win-len(x) {
+			p = append(p, x[0])
+		}
+		return []Example{{X: append(p, x...), Label: label, Clip: clip}}
+	}
+	var out []Example
+	for s := 0; s+win <= len(x); s += stride {
+		out = append(out, Example{X: x[s : s+win], Label: label, Clip: clip})
+	}
+	return out
+}
+
+// Chunks cuts a long labelled sequence into many-to-many examples of t
+// steps (truncated back-propagation through time), overlapping by half.
+// The tail shorter than t is padded with ignored steps.
+func Chunks(x [][]float32, labels []int, clip, t int) []Example {
+	var out []Example
+	step := max(t/2, 1)
+	for s := 0; s < len(x); s += step {
+		e := Example{Clip: clip}
+		for i := s; i < s+t; i++ {
+			if i < len(x) {
+				e.X, e.Labels = append(e.X, x[i]), append(e.Labels, labels[i])
+			} else {
+				e.X, e.Labels = append(e.X, x[len(x)-1]), append(e.Labels, Ignore)
+			}
+		}
+		out = append(out, e)
+		if s+t >= len(x) {
+			break
+		}
+	}
+	return out
+}
+
+// Standardisation returns the per-feature mean and standard deviation of
+// every step of examples (std floored at 1e-3 so constant features stay
+// finite).
+func Standardisation(examples []Example, dim int) (mean, std []float32) {
+	sum, sq := make([]float64, dim), make([]float64, dim)
+	n := 0
+	for _, e := range examples {
+		for _, x := range e.X {
+			for i, v := range x[:dim] {
+				sum[i] += float64(v)
+				sq[i] += float64(v) * float64(v)
+			}
+			n++
+		}
+	}
+	mean, std = make([]float32, dim), make([]float32, dim)
+	for i := range mean {
+		m := sum[i] / float64(max(n, 1))
+		v := sq[i]/float64(max(n, 1)) - m*m
+		mean[i], std[i] = float32(m), float32(math.Max(math.Sqrt(math.Max(v, 0)), 1e-3))
+	}
+	return mean, std
+}
+
+// SplitByClip puts a fraction val of the clips (at least one) in the
+// validation set, chosen with seed.
+func SplitByClip(n int, val float64, seed int64) (train, valid []int) {
+	idx := rand.New(rand.NewSource(seed)).Perm(n)
+	k := int(math.Round(float64(n) * val))
+	if k < 1 && n > 1 && val > 0 {
+		k = 1
+	}
+	return idx[k:], idx[:k]
+}
