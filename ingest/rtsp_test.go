@@ -388,10 +388,15 @@ func TestRTSPStallWatchdog(t *testing.T) {
 	}
 	_ = r.ffmpeg.Process.Signal(syscall.SIGCONT)
 	log.waitFor(t, StateOnline, i, 5*time.Second)
+	// The resumed publisher first bursts its backlog (ffmpeg -re catches
+	// up), so allow a few seconds for five frames of wall time.
 	mid := frames.n.Load()
-	time.Sleep(time.Second)
-	if n := frames.n.Load() - mid; n < 3 {
-		t.Errorf("%d frames in 1s after the stall", n)
+	deadline := time.Now().Add(4 * time.Second)
+	for frames.n.Load()-mid < 5 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := frames.n.Load() - mid; n < 5 {
+		t.Errorf("%d frames in 4s after the stall", n)
 	}
 	cancel()
 	if err := <-errc; err != nil {
