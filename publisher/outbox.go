@@ -60,14 +60,27 @@ func OpenOutbox(dir string, maxMsgs int, maxBytes int64) (*Outbox, error) {
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasSuffix(name, ".tmp") {
-			_ = os.Remove(filepath.Join(dir, name)) // a write cut short
+			// Killed between writing and renaming: keep the record if it
+			// is whole, drop a write cut short.
+			tmp := filepath.Join(dir, name)
+			data, err := os.ReadFile(tmp)
+			var r Record
+			if err == nil && json.Unmarshal(data, &r) == nil && r.Subject != "" {
+				final := strings.TrimSuffix(name, ".tmp")
+				if os.Rename(tmp, filepath.Join(dir, final)) == nil {
+					name = final
+					goto load
+				}
+			}
+			_ = os.Remove(tmp)
 			continue
 		}
+	load:
 		seq, err := strconv.ParseUint(strings.TrimSuffix(name, outboxExt), 10, 64)
 		if err != nil || !strings.HasSuffix(name, outboxExt) {
 			continue
 		}
-		info, err := e.Info()
+		info, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			continue
 		}

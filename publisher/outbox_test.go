@@ -1,6 +1,7 @@
 package publisher_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,7 +34,13 @@ func TestOutboxOrderSurvivesReopen(t *testing.T) {
 		t.Fatalf("peek = %v %+v", ok, r)
 	}
 	o.Remove(seq)
+	// Killed mid-write: a torn temporary file is dropped, a whole one (not
+	// yet renamed) is kept in its place in the order.
 	if err := os.WriteFile(filepath.Join(dir, "00000000000000000099.msg.tmp"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := json.Marshal(rec(55))
+	if err := os.WriteFile(filepath.Join(dir, "00000000000000000010.msg.tmp"), whole, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	o2, err := publisher.OpenOutbox(dir, 100, 1<<20)
@@ -52,7 +59,7 @@ func TestOutboxOrderSurvivesReopen(t *testing.T) {
 		got = append(got, r.MsgID)
 		o2.Remove(seq)
 	}
-	if fmt.Sprint(got) != "[id-2 id-3 id-4 id-5 id-6]" {
+	if fmt.Sprint(got) != "[id-2 id-3 id-4 id-5 id-55 id-6]" {
 		t.Errorf("order after reopen = %v", got)
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {

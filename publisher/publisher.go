@@ -149,9 +149,6 @@ func Connect(ctx context.Context, cfg Config, log *zap.Logger) (*Publisher, erro
 		nc.Close()
 		return nil, fmt.Errorf("%w: %w", ErrConnect, err)
 	}
-	if nc.IsConnected() {
-		p.connected(nc, "nats connected")
-	}
 	go p.run()
 	return p, nil
 }
