@@ -21,6 +21,7 @@ type command struct {
 var commands = map[string]command{
 	"infer":   {"run a model over a feature tensor and print each step's probabilities", runInfer},
 	"tail":    {"print the labels, events and states as they are published", runTail},
+	"models":  {"fetch, list and locate backbone models", runModels},
 	"version": {"print the version", runVersion},
 }
 
