@@ -231,3 +231,35 @@ func TestTruthMatchesPixels(t *testing.T) {
 		}
 	}
 }
+
+// TestOcclusionIsPartial checks that occluders hide part of the actor at
+// most: in every sampled frame of many clips, a fifth of the actor's
+// silhouette or more stays in view.
+func TestOcclusionIsPartial(t *testing.T) {
+	occluded := 0
+	for seed := int64(1); seed <= 12; seed++ {
+		for _, c := range []string{Idle, Bounce, MoveRight, Recede} {
+			v := newClip(t, c, Options{Width: 240, Height: 180, FPS: 5, Seconds: 2, Seed: seed})
+			if v.scene.fg.Ptr() == nil {
+				continue
+			}
+			for i := 0; i < v.Len(); i += 2 {
+				seen := actorBlob(t, v, i).area
+				fg := v.scene.fg
+				v.scene.fg = gocv.Mat{}
+				whole := actorBlob(t, v, i).area
+				v.scene.fg = fg
+				if seen < 0.999*whole {
+					occluded++
+				}
+				if seen < 0.2*whole {
+					t.Errorf("seed %d %s frame %d: %.0f of %.0f actor pixels visible", seed, c, i, seen, whole)
+				}
+			}
+		}
+	}
+	if occluded == 0 {
+		t.Error("no sampled frame had the actor partly occluded")
+	}
+	t.Logf("%d sampled frames partly occluded", occluded)
+}

@@ -63,7 +63,7 @@ func newScene(rng *rand.Rand, w, h, fps, n int, st stage, plain bool) (*scene, e
 		return nil, err
 	}
 	if rng.Float64() < 0.5 {
-		if err := s.addOccluder(rng); err != nil {
+		if err := s.addOccluder(rng, st.rmin); err != nil {
 			s.close()
 			return nil, err
 		}
@@ -135,7 +135,7 @@ func matFromBytes(rows, cols int, b []byte) (gocv.Mat, error) {
 
 // addOccluder paints something in front of the actor: a pole, a bush, a
 // fence or a crate.
-func (s *scene) addOccluder(rng *rand.Rand) error {
+func (s *scene) addOccluder(rng *rand.Rand, rmin float64) error {
 	cw, ch := s.bg.Cols(), s.bg.Rows()
 	// Wood, stone or leaves: browns to greens, darker than most scenes.
 	tex := texture(rng, cw, ch, palette(rng, uniform(rng, 20, 120), 25, 0.2, 0.6, 0.15, 0.55))
@@ -149,20 +149,25 @@ func (s *scene) addOccluder(rng *rand.Rand) error {
 	white := color.RGBA{255, 255, 255, 255}
 	W, H := float64(cw), float64(ch)
 	x := uniform(rng, 0.1, 0.9) * W
+	// Sizes are in units of the smallest actor's radius, so that the
+	// occluder can hide part of an actor but never all of it: the actor
+	// keeps a margin from the frame's edges, and no solid part is as wide
+	// or, at the bottom, as tall as the smallest actor.
+	r := rmin
 	switch rng.Intn(4) {
 	case 0: // pole
-		hw := uniform(rng, 0.02, 0.045) * W
+		hw := uniform(rng, 0.35, 0.75) * r
 		gocv.Rectangle(&s.fgMask, image.Rect(int(x-hw), 0, int(x+hw), ch), white, -1)
 	case 1: // bush
 		for k := 0; k < 6; k++ {
-			c := image.Pt(int(x+uniform(rng, -0.12, 0.12)*W), int(H-uniform(rng, 0, 0.15)*H))
-			ax := image.Pt(int(uniform(rng, 0.05, 0.1)*W), int(uniform(rng, 0.06, 0.14)*H))
+			c := image.Pt(int(x+uniform(rng, -0.12, 0.12)*W), int(H-uniform(rng, 0, 0.3)*r))
+			ax := image.Pt(int(uniform(rng, 0.7, 1.5)*r), int(uniform(rng, 0.6, 1.3)*r))
 			gocv.Ellipse(&s.fgMask, c, ax, 0, 0, 360, white, -1)
 		}
 	case 2: // fence: bars and a rail across part of the frame
 		x0, x1 := uniform(rng, 0, 0.4)*W, uniform(rng, 0.6, 1)*W
-		gap := uniform(rng, 0.06, 0.12) * W
-		bar := math.Max(2, uniform(rng, 0.01, 0.02)*W)
+		bar := math.Max(2, uniform(rng, 0.2, 0.4)*r)
+		gap := uniform(rng, 2.5, 5) * r
 		top := uniform(rng, 0.45, 0.75) * H
 		for bx := x0; bx < x1; bx += gap {
 			gocv.Rectangle(&s.fgMask, image.Rect(int(bx), int(top), int(bx+bar), ch), white, -1)
@@ -170,7 +175,7 @@ func (s *scene) addOccluder(rng *rand.Rand) error {
 		ry := top + uniform(rng, 0.05, 0.15)*H
 		gocv.Rectangle(&s.fgMask, image.Rect(int(x0), int(ry), int(x1), int(ry+bar)), white, -1)
 	default: // crate standing on the bottom edge
-		hw, hh := uniform(rng, 0.06, 0.15)*W, uniform(rng, 0.15, 0.35)*H
+		hw, hh := uniform(rng, 1.5, 4)*r, uniform(rng, 0.8, 1.4)*r
 		gocv.Rectangle(&s.fgMask, image.Rect(int(x-hw), int(H-hh), int(x+hw), ch), white, -1)
 	}
 	return nil
