@@ -66,6 +66,8 @@ type Model struct {
 	Classifier string `yaml:"classifier"`
 	// TopK is how many of the best classes each message lists.
 	TopK int `yaml:"top_k"`
+	// Features configures the backbone (feature_mode, input_size, ...).
+	Features Backbone `yaml:",inline"`
 }
 
 // NATS says where messages go.
@@ -201,7 +203,7 @@ var defaultStream = Stream{
 // given.
 func Default() Config {
 	return Config{
-		Model: Model{Backbone: "descriptor", TopK: 3},
+		Model: Model{Backbone: "descriptor", TopK: 3, Features: defaultBackbone()},
 		NATS: NATS{
 			SubjectPrefix: "activity",
 			Listen:        "127.0.0.1:4222",

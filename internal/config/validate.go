@@ -83,6 +83,7 @@ func (c *Config) Validate() error {
 	if c.Model.TopK < 1 || c.Model.TopK > 100 {
 		bad("model.top_k", c.Model.TopK, "must be between 1 and 100")
 	}
+	validateBackbone(c.Model, bad)
 
 	if !ValidToken(c.NATS.SubjectPrefix) {
 		bad("nats.subject_prefix", c.NATS.SubjectPrefix, "is not a NATS subject token (letters, digits, '-' and '_' only)")

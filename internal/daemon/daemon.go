@@ -44,7 +44,12 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	newEx := func() (features.Extractor, error) { return features.New(cfg.Model.Backbone) }
+	backbone, err := openBackbone(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer backbone.Close() // after the pipeline has stopped
+	newEx := backbone.NewExtractor
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
