@@ -88,7 +88,9 @@ func ffmpegOptions(k Kind, transport string, timeout time.Duration) string {
 	case KindRTSP, KindHTTP:
 		return fmt.Sprintf("rtsp_transport;%s|timeout;%d", transport, us)
 	case KindRTMP:
-		return fmt.Sprintf("rtsp_transport;%s|rw_timeout;%d", transport, us)
+		// FLV announces audio that a camera often never sends; FFmpeg then
+		// probes for the full default 5 s. One second finds the video.
+		return fmt.Sprintf("rtsp_transport;%s|rw_timeout;%d|analyzeduration;1000000", transport, us)
 	}
 	return "" // a file: any options do
 }
