@@ -62,7 +62,9 @@ func TestWriteClipDecodes(t *testing.T) {
 		if err := v.Render(i, &m); err != nil {
 			t.Fatal(err)
 		}
-		if p := psnr(m, frames[i]); p < 28 {
+		p := psnr(m, frames[i])
+		t.Logf("frame %d: PSNR %.1f dB", i, p)
+		if p < 28 {
 			t.Errorf("frame %d: PSNR %.1f dB between rendered and decoded", i, p)
 		}
 	}
