@@ -1,9 +1,12 @@
 package rnn
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -339,12 +342,18 @@ func (m *Model) Validate() error {
 
 // CheckBackbone reports whether the model may run on features from the
 // backbone called name, of dim values, whose file has the given sha256
-// (empty for a built-in backbone). A model that does not record its
-// backbone accepts any backbone of the right size.
+// (empty for a built-in backbone).
 func (m *Model) CheckBackbone(name string, dim int, sha256 string) error {
 	if dim != m.InputSize {
 		return fmt.Errorf("%w: backbone %s gives %d features but model %s takes %d", ErrBackbone, name, dim, m.Name, m.InputSize)
 	}
+	return m.CheckBackboneID(name, sha256)
+}
+
+// CheckBackboneID compares the backbone the model was trained on with the
+// configured one: by file sha256 when both are known, else by name. A model
+// that does not record its backbone accepts any.
+func (m *Model) CheckBackboneID(name, sha256 string) error {
 	if m.BackboneSHA256 != "" && sha256 != "" {
 		if !strings.EqualFold(m.BackboneSHA256, sha256) {
 			return fmt.Errorf("%w: model %s was trained on backbone file sha256 %s, the configured one is %s",
@@ -352,8 +361,32 @@ func (m *Model) CheckBackbone(name string, dim int, sha256 string) error {
 		}
 		return nil
 	}
-	if m.Backbone != "" && name != m.Backbone {
+	if m.Backbone != "" && m.BackboneSHA256 == "" && name != m.Backbone {
 		return fmt.Errorf("%w: model %s was trained on backbone %q, the configured one is %q", ErrBackbone, m.Name, m.Backbone, name)
 	}
 	return nil
+}
+
+// FileSHA256 returns the hex sha256 of a file's content.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// BackboneSHA256 returns the sha256 of the configured backbone when it is a
+// file, and "" when it names a built-in or installed backbone.
+func BackboneSHA256(backbone string) (string, error) {
+	st, err := os.Stat(backbone)
+	if err != nil || st.IsDir() {
+		return "", nil
+	}
+	return FileSHA256(backbone)
 }

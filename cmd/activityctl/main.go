@@ -20,6 +20,8 @@ type command struct {
 // commands lists every subcommand; each lives in its own file.
 var commands = map[string]command{
 	"infer":   {"run a model over a feature tensor and print each step's probabilities", runInfer},
+	"train":   {"train a recurrent classifier on labelled videos", runTrain},
+	"eval":    {"evaluate a model on labelled videos", runEval},
 	"tail":    {"print the labels, events and states as they are published", runTail},
 	"models":  {"fetch, list and locate backbone models", runModels},
 	"version": {"print the version", runVersion},

@@ -166,7 +166,25 @@ func loadClassifier(m config.Model) (*rnn.Model, error) {
 		r.Name = "untrained-gru"
 		return r, nil
 	}
-	return nil, fmt.Errorf("model.classifier %q: loading model files is not implemented yet", m.Classifier)
+	model, err := rnn.Load(m.Classifier)
+	if err != nil {
+		return nil, fmt.Errorf("model.classifier: %w", err)
+	}
+	// The backbone must be the one the model was trained on: the same file
+	// (by sha256) for an .onnx path, else the same name. The feature size
+	// is checked again against the opened backbone by the pipeline.
+	sha, err := rnn.BackboneSHA256(m.Backbone)
+	if err != nil {
+		return nil, fmt.Errorf("model.backbone: %w", err)
+	}
+	if err := model.CheckBackboneID(m.Backbone, sha); err != nil {
+		return nil, fmt.Errorf("model.classifier: %w", err)
+	}
+	if m.Backbone == features.DescriptorName && model.InputSize != features.DescriptorDim {
+		return nil, fmt.Errorf("model.classifier: %w: model %s takes %d features, backbone %s gives %d",
+			rnn.ErrBackbone, model.Name, model.InputSize, m.Backbone, features.DescriptorDim)
+	}
+	return model, nil
 }
 
 // loopTick is the main loop's period; it is shortened to a third of

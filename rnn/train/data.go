@@ -63,8 +63,9 @@ func Chunks(x [][]float32, labels []int, clip, t int) []Example {
 }
 
 // Standardisation returns the per-feature mean and standard deviation of
-// every step of examples (std floored at 1e-3 so constant features stay
-// finite).
+// every step of examples. Each std is floored at a tenth of the mean std
+// (and at 1e-6), so that near-constant features (a static background's
+// compression noise) are not blown up into large inputs.
 func Standardisation(examples []Example, dim int) (mean, std []float32) {
 	sum, sq := make([]float64, dim), make([]float64, dim)
 	n := 0
@@ -78,10 +79,16 @@ func Standardisation(examples []Example, dim int) (mean, std []float32) {
 		}
 	}
 	mean, std = make([]float32, dim), make([]float32, dim)
+	sd := make([]float64, dim)
+	var avg float64
 	for i := range mean {
 		m := sum[i] / float64(max(n, 1))
-		v := sq[i]/float64(max(n, 1)) - m*m
-		mean[i], std[i] = float32(m), float32(math.Max(math.Sqrt(math.Max(v, 0)), 1e-3))
+		sd[i] = math.Sqrt(math.Max(sq[i]/float64(max(n, 1))-m*m, 0))
+		mean[i] = float32(m)
+		avg += sd[i] / float64(dim)
+	}
+	for i := range std {
+		std[i] = float32(math.Max(sd[i], math.Max(avg/10, 1e-6)))
 	}
 	return mean, std
 }

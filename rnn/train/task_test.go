@@ -11,7 +11,7 @@ import (
 // orderSplit is the order task's data: disjoint training, validation and
 // held-out test sequences.
 func orderSplit() (tr, va, te []Example, labels []string) {
-	all, labels := OrderTask(900, 12, 8, 0.3, 42)
+	all, labels := OrderTask(900, 16, 8, 0.8, 42)
 	return all[:600], all[600:700], all[700:], labels
 }
 
@@ -21,11 +21,16 @@ func orderSplit() (tr, va, te []Example, labels []string) {
 // features (the bag-of-features baseline) must stay near chance (1/6).
 func TestOrderTask(t *testing.T) {
 	tr, va, te, labels := orderSplit()
-	for _, cell := range []rnn.Cell{rnn.CellGRU, rnn.CellLSTM, rnn.CellRNN} {
+	cells := []rnn.Cell{rnn.CellGRU, rnn.CellLSTM, rnn.CellRNN}
+	if raceOn {
+		// The vanilla RNN is only reported; skip it under the race detector.
+		cells = cells[:2]
+	}
+	for _, cell := range cells {
 		start := time.Now()
 		res, err := Train(context.Background(), Config{
 			Cell: cell, Hidden: 24, Layers: 1, Mode: rnn.ModeManyToOne, Head: rnn.HeadLast, Labels: labels,
-			Batch: 32, Epochs: 25, LR: 0.02, ClipNorm: 5, Patience: 6, Seed: 1, Standardise: true,
+			Batch: 32, Epochs: 25, LR: 0.02, ClipNorm: 5, Patience: 6, Seed: 1, Standardise: true, StopAt: 1,
 		}, tr, va)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +66,7 @@ func TestChangeTask(t *testing.T) {
 	tr, va, te := all[:300], all[300:380], all[380:]
 	res, err := Train(context.Background(), Config{
 		Cell: rnn.CellGRU, Hidden: 24, Mode: rnn.ModeManyToMany, Labels: labels,
-		Batch: 32, Epochs: 20, LR: 0.02, ClipNorm: 5, Patience: 5, Seed: 2,
+		Batch: 32, Epochs: 20, LR: 0.02, ClipNorm: 5, Patience: 5, Seed: 2, StopAt: 0.97,
 	}, tr, va)
 	if err != nil {
 		t.Fatal(err)

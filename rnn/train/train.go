@@ -37,7 +37,9 @@ type Config struct {
 	ClipNorm     float64   // clip gradients to this global L2 norm (0: off)
 	ClassWeights []float64 // per class loss weight (nil: all 1)
 	Patience     int       // stop after this many epochs without a better validation score (0: never)
-	Seed         int64
+	// StopAt stops training once the validation accuracy reaches it (0: off).
+	StopAt float64
+	Seed   int64
 
 	// Progress, when set, is called after every batch.
 	Progress func(epoch, batch, batches int, loss float64)
@@ -190,6 +192,9 @@ func Train(ctx context.Context, cfg Config, train, valid []Example) (*Result, er
 		}
 		if score > bestAcc || (score == bestAcc && scoreLoss < bestLoss) {
 			best, bestAcc, bestLoss, res.BestEpoch, since = cur, score, scoreLoss, epoch, 0
+			if cfg.StopAt > 0 && score >= cfg.StopAt {
+				break
+			}
 		} else if since++; cfg.Patience > 0 && since >= cfg.Patience {
 			break
 		}
