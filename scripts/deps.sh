@@ -6,7 +6,10 @@ set -euo pipefail
 
 # Build: a C++ compiler and OpenCV for gocv's cgo. Run and test: ffmpeg.
 # Models: Node.js's npm packs the backbone and runtime packages.
-packages=(g++ pkg-config libopencv-dev ffmpeg npm ${ACTIVITYD_EXTRA_PACKAGES:-})
+# Parity tests of the recurrent step: ONNX's operator test vectors
+# (libonnx-testdata) and PyTorch for Debian's /usr/bin/python3
+# (python3-torch, about 30 s to install here).
+packages=(g++ pkg-config libopencv-dev ffmpeg npm libonnx-testdata python3-torch ${ACTIVITYD_EXTRA_PACKAGES:-})
 
 missing=()
 for p in "${packages[@]}"; do
