@@ -25,43 +25,10 @@ import (
 const lowThresholds = "events: {smoothing_s: 0.2, enter: 0.2, exit: 0.1, min_duration_s: 0.2, min_gap_s: 0.2, update_interval_s: 0.4}\n"
 
 // startDaemon runs the daemon in-process on an embedded server and returns
-// a connection to it; the daemon stops at cleanup.
+// a connection to it; the daemon stops at cleanup or when stop is called.
 func startDaemon(t *testing.T, yaml string) (*nats.Conn, context.CancelFunc) {
 	t.Helper()
-	dir := t.TempDir()
-	addr := testenv.FreeAddr(t)
-	cfg, err := config.Parse([]byte(yaml + fmt.Sprintf("nats: {listen: %q, clips: {window_s: 1}}\nhttp: {listen: \"\"}\nstate_dir: %q\n",
-		addr, filepath.Join(dir, "state"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, zaptest.NewLogger(t)) }()
-	nc, err := nats.Connect("nats://"+addr, nats.RetryOnFailedConnect(true),
-		nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; !nc.IsConnected(); i++ {
-		if i > 400 {
-			t.Fatal("daemon's NATS not up after 20 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	stop := func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return 30 s after cancel")
-		}
-	}
-	t.Cleanup(func() { nc.Close(); stop() })
-	return nc, stop
+	return startDaemonWithNATS(t, yaml, "")
 }
 
 // TestPublishedMessagesMatchSchemas runs the daemon on generated videos
@@ -87,7 +54,7 @@ func TestPublishedMessagesMatchSchemas(t *testing.T) {
 	}
 	defer sub.Unsubscribe()
 
-	need := []string{"frame", "clip", "event:start", "event:update", "event:end", "status:online", "status:ended"}
+	need := []string{"frame", "clip", "event:start", "event:update", "event:end", "status:ended"}
 	kinds := func() map[string]int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -313,4 +280,76 @@ func TestControlAddListResetRemove(t *testing.T) {
 	if rep := ctl(t, nc, "streams.list", ""); ids(rep) != "cam-a" {
 		t.Errorf("daemon stopped answering after malformed requests: %+v", rep)
 	}
+}
+
+// TestFrameRateCapAndOff: nats.frames.max_rate caps frame messages per
+// second while every frame is still analysed (clips keep coming), and
+// frames.enabled false stops them.
+func TestFrameRateCapAndOff(t *testing.T) {
+	dir := t.TempDir()
+	video := testenv.Video(t, dir, "v.mp4", "160x120", 20, 3)
+	count := func(frames string) (int, int) {
+		t.Helper()
+		cfg := fmt.Sprintf("streams:\n  - {id: cap, url: %q, fps: 10, loop: true}\n", video)
+		nc, stop := startDaemonWithNATS(t, cfg, frames)
+		fsub, _ := nc.SubscribeSync("activity.cap.frame")
+		csub, _ := nc.SubscribeSync("activity.cap.clip")
+		time.Sleep(3 * time.Second)
+		nf, _, _ := fsub.Pending()
+		nclip, _, _ := csub.Pending()
+		stop()
+		return nf, nclip
+	}
+	capped, clips := count("frames: {max_rate: 2}")
+	t.Logf("max_rate 2: %d frame messages and %d clips in 3 s at 10 fps", capped, clips)
+	if capped < 3 || capped > 8 || clips < 1 {
+		t.Errorf("max_rate 2 gave %d frames (want 3-8 in 3 s) and %d clips", capped, clips)
+	}
+	off, clips := count("frames: {enabled: false}")
+	if off != 0 || clips < 1 {
+		t.Errorf("frames off gave %d frames and %d clips", off, clips)
+	}
+}
+
+// startDaemonWithNATS is startDaemon with extra keys in the nats section.
+func startDaemonWithNATS(t *testing.T, yaml, natsExtra string) (*nats.Conn, context.CancelFunc) {
+	t.Helper()
+	dir := t.TempDir()
+	addr := testenv.FreeAddr(t)
+	cfg, err := config.Parse([]byte(yaml + fmt.Sprintf("nats: {listen: %q, clips: {window_s: 1}, %s}\nhttp: {listen: \"\"}\nstate_dir: %q\n",
+		addr, natsExtra, filepath.Join(dir, "state"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, zaptest.NewLogger(t)) }()
+	nc, err := nats.Connect("nats://"+addr, nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; !nc.IsConnected(); i++ {
+		if i > 400 {
+			t.Fatal("daemon's NATS not up after 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			nc.Close()
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("Run did not return 30 s after cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return nc, stop
 }
