@@ -14,10 +14,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/activityd/activityd/features"
 	"github.com/activityd/activityd/internal/config"
 	"github.com/activityd/activityd/internal/schemacheck"
 	"github.com/activityd/activityd/internal/testenv"
 	"github.com/activityd/activityd/publisher"
+	"github.com/activityd/activityd/rnn"
 )
 
 // lowThresholds make the untrained model's labels open events at once and
@@ -352,4 +354,43 @@ func startDaemonWithNATS(t *testing.T, yaml, natsExtra string) (*nats.Conn, cont
 	}
 	t.Cleanup(stop)
 	return nc, stop
+}
+
+// TestManyToOneModelPublishesClips serves a many-to-one model file
+// (windows of 5 frames, a new one every 5): the daemon publishes a clip per
+// window, spanning its 5 frames, and no frame labels.
+func TestManyToOneModelPublishesClips(t *testing.T) {
+	dir := t.TempDir()
+	video := testenv.Video(t, dir, "v.mp4", "160x120", 10, 3)
+	m := rnn.NewRandom(rnn.CellGRU, features.DescriptorDim, 16, 1, []string{"background", "a", "b"}, 7)
+	m.Mode, m.Window, m.Stride, m.Backbone = rnn.ModeManyToOne, 5, 5, features.DescriptorName
+	path := filepath.Join(dir, "m2o.safetensors")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	nc, _ := startDaemon(t, fmt.Sprintf("streams:\n  - {id: m2o, url: %q, fps: 5, loop: true}\nmodel: {classifier: %q}\n",
+		video, path))
+	frames, _ := nc.SubscribeSync("activity.m2o.frame")
+	clips, _ := nc.SubscribeSync("activity.m2o.clip")
+	check := schemacheck.New()
+	for i := 0; i < 3; i++ {
+		msg, err := clips.NextMsg(20 * time.Second)
+		if err != nil {
+			t.Fatalf("clip %d: %v", i, err)
+		}
+		if err := check.Validate("clip.json", msg.Data); err != nil {
+			t.Error(err)
+		}
+		var c publisher.ClipMsg
+		_ = json.Unmarshal(msg.Data, &c)
+		if c.Frames != 5 || c.Model != "m2o" || c.EndPTS-c.StartPTS < 0.7 || c.EndPTS-c.StartPTS > 0.9 {
+			t.Errorf("clip %s: want 5 frames spanning 0.8 s of stream time", msg.Data)
+		}
+	}
+	if n, _, _ := frames.Pending(); n != 0 {
+		t.Errorf("%d frame messages from a many-to-one model", n)
+	}
+	if rep := ctl(t, nc, "model.info", ""); rep.Model == nil || rep.Model.Mode != "many_to_one" || rep.Model.Window != 5 {
+		t.Errorf("model.info = %+v", rep.Model)
+	}
 }

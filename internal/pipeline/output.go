@@ -44,6 +44,12 @@ type OutputConfig struct {
 	StreamDefaults ingest.Config
 }
 
+// moment is a frame's stream time and wall-clock time.
+type moment struct {
+	pts float64
+	ts  time.Time
+}
+
 // resetReq asks a worker to clear its stream's hidden state; done is
 // closed once it has.
 type resetReq struct{ done chan struct{} }
@@ -63,6 +69,7 @@ type output struct {
 	dec       *decide.Decider
 	windower  *rnn.Windower // many-to-one models only
 	winProbs  []float32
+	recent    []moment  // the last Window frames, for a window's start
 	lastFrame time.Time // wall time of the last analysed frame
 	lastSent  time.Time // wall time of the last frame message
 	lastTS    time.Time
@@ -125,6 +132,7 @@ func (o *output) resetWindows() {
 	if o.windower != nil {
 		o.windower.Reset()
 	}
+	o.recent = o.recent[:0]
 	o.clip.open = false
 }
 
@@ -150,6 +158,11 @@ func (o *output) frame(f *ingest.Frame, feat, probs []float32, msg *publisher.Fr
 	}
 	if o.windower != nil {
 		// A many-to-one model labels windows, not frames.
+		if n := max(o.model.Window, 1); len(o.recent) == n {
+			copy(o.recent, o.recent[1:])
+			o.recent = o.recent[:n-1]
+		}
+		o.recent = append(o.recent, moment{pts, ts})
 		if o.windower.Push(feat, o.winProbs) {
 			o.window(pts, ts, o.winProbs)
 		}
@@ -166,30 +179,14 @@ func (o *output) frame(f *ingest.Frame, feat, probs []float32, msg *publisher.Fr
 	o.updateCurrent("")
 }
 
-// window handles a many-to-one window ending at this frame.
+// window handles a many-to-one window ending at this frame: its start is
+// the first of the window's frames.
 func (o *output) window(pts float64, ts time.Time, probs []float32) {
 	o.clip.seq++
-	frames := o.model.Window
-	if frames < 1 {
-		frames = 1
-	}
-	// The window started frames-1 analysed frames ago; its length in stream
-	// time is not tracked per frame, so the start is estimated from the
-	// stream's analysis rate.
-	span := 0.0
-	if fps := o.analysisFPS(); fps > 0 {
-		span = float64(frames) / fps
-	}
-	o.publishClip(o.clip.seq, pts-span, ts.Add(-time.Duration(span*float64(time.Second))), pts, ts, frames, probs)
+	start := o.recent[0]
+	o.publishClip(o.clip.seq, start.pts, start.ts, pts, ts, len(o.recent), probs)
 	o.events(o.dec.Observe(pts, ts, probs))
 	o.updateCurrent("")
-}
-
-func (o *output) analysisFPS() float64 {
-	if o.h != nil {
-		return o.h.cfg.FPS
-	}
-	return 0
 }
 
 // accumulate averages a many-to-many model's probabilities over windows of
