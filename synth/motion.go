@@ -76,9 +76,10 @@ func clamp(v, lo, hi float64) float64 {
 	return math.Max(lo, math.Min(hi, v))
 }
 
-// freshPose places an actor anywhere on the stage.
+// freshPose places an actor anywhere on the stage, with a radius whose
+// logarithm is uniform in the allowed range.
 func freshPose(s stage, rng *rand.Rand) pose {
-	r := uniform(rng, s.rmin, 0.6*s.rmin+0.4*s.rmax)
+	r := math.Exp(uniform(rng, math.Log(s.rmin), math.Log(s.rmax)))
 	xlo, xhi := s.span(s.w, r)
 	ylo, yhi := s.span(s.h, r)
 	return pose{x: uniform(rng, xlo, xhi), y: uniform(rng, ylo, yhi), r: r, angle: uniform(rng, -0.25, 0.25)}
@@ -88,7 +89,14 @@ func freshPose(s stage, rng *rand.Rand) pose {
 // the activity cannot fit from p (no room left to move that way, already as
 // large as allowed, ...) the actor is moved or resized first: a jump at the
 // segment's first frame.
-func plan(label string, p pose, dur float64, s stage, rng *rand.Rand) motion {
+//
+// fresh says p is a new actor (a clip, or a scripted video's first
+// segment): then the start is drawn so that where the actor is and how big
+// it is, over the whole segment, are distributed the same for opposite
+// classes — move_left clips do not sit on the left of the frame more than
+// move_right clips, approach clips are not larger than recede clips — and a
+// single frame gives nothing away.
+func plan(label string, p pose, dur float64, s stage, rng *rand.Rand, fresh bool) motion {
 	m := motion{label: label}
 	m.wobA = uniform(rng, 0.3, 1.2) * s.unit
 	m.wobF = [3]float64{uniform(rng, 0.3, 1.1), uniform(rng, 0.3, 1.1), uniform(rng, 0.2, 0.8)}
@@ -117,22 +125,36 @@ func plan(label string, p pose, dur float64, s stage, rng *rand.Rand) motion {
 		}
 		lo, hi := s.span(dim, p.r)
 		forward := label == MoveRight || label == MoveDown
-		room := *pos - lo
-		if forward {
-			room = hi - *pos
-		}
-		if room < minTravel {
+		var speed float64
+		if fresh {
+			// Speed first, then a start drawn uniformly among those from
+			// which the whole travel fits: the segment's midpoint is then
+			// uniform over the same range for both directions.
+			travel := clamp(uniform(rng, minSpeed, maxSpeed)*dur, minTravel, hi-lo)
 			if forward {
-				*pos = uniform(rng, lo, hi-minTravel)
+				*pos = uniform(rng, lo, hi-travel)
 			} else {
-				*pos = uniform(rng, lo+minTravel, hi)
+				*pos = uniform(rng, lo+travel, hi)
 			}
-			room = *pos - lo
+			speed = travel / dur
+		} else {
+			room := *pos - lo
 			if forward {
 				room = hi - *pos
 			}
+			if room < minTravel {
+				if forward {
+					*pos = uniform(rng, lo, hi-minTravel)
+				} else {
+					*pos = uniform(rng, lo+minTravel, hi)
+				}
+				room = *pos - lo
+				if forward {
+					room = hi - *pos
+				}
+			}
+			speed = math.Min(uniform(rng, minSpeed, maxSpeed), room/dur)
 		}
-		speed := math.Min(uniform(rng, minSpeed, maxSpeed), room/dur)
 		if !forward {
 			speed = -speed
 		}
@@ -154,7 +176,23 @@ func plan(label string, p pose, dur float64, s stage, rng *rand.Rand) motion {
 		span := math.Log(s.rmax / s.rmin)
 		minLog := math.Min(0.15*dur, 0.6*span) // least total change of ln(r)
 		maxLog := 0.45 * dur
-		if label == Approach {
+		switch {
+		case fresh:
+			// The size range first, then which end to start from: both
+			// classes cover the same sizes, and the actor is placed
+			// anywhere the largest of them fits.
+			total := uniform(rng, minLog, math.Min(maxLog, span))
+			lo := uniform(rng, math.Log(s.rmin), math.Log(s.rmax)-total)
+			p.r = math.Exp(lo + total)
+			xlo, xhi := s.span(s.w, p.r)
+			ylo, yhi := s.span(s.h, p.r)
+			p.x, p.y = uniform(rng, xlo, xhi), uniform(rng, ylo, yhi)
+			m.grow = -total / dur
+			if label == Approach {
+				p.r = math.Exp(lo)
+				m.grow = -m.grow
+			}
+		case label == Approach:
 			if math.Log(s.rmax/p.r) < minLog {
 				p.r = uniform(rng, s.rmin, s.rmax*math.Exp(-minLog))
 			}
@@ -164,7 +202,7 @@ func plan(label string, p pose, dur float64, s stage, rng *rand.Rand) motion {
 			end := pose{x: p.x, y: p.y, r: p.r * math.Exp(total)}
 			fit(&end)
 			p.x, p.y = end.x, end.y
-		} else {
+		default:
 			if math.Log(p.r/s.rmin) < minLog {
 				p.r = uniform(rng, s.rmin*math.Exp(minLog), s.rmax)
 				fit(&p)

@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"math/rand"
+	"sort"
 	"strconv"
 	"testing"
 )
@@ -87,7 +88,7 @@ func TestPlanKeepsActorInFrame(t *testing.T) {
 					continue
 				}
 				dur := uniform(rng, 2, 5)
-				m := plan(label, p, dur, st, rng)
+				m := plan(label, p, dur, st, rng, k == 0)
 				for t2 := 0.0; t2 <= dur; t2 += dur / 20 {
 					q := m.at(t2)
 					slack := 2*st.unit + 1e-6
@@ -100,4 +101,53 @@ func TestPlanKeepsActorInFrame(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestOneFrameGivesNothingAway compares, for opposite classes, where the
+// actor is and how big it is in single frames of fresh clips: the
+// distributions must match (two-sample Kolmogorov–Smirnov distance), so
+// that only motion tells move_left from move_right or approach from recede.
+func TestOneFrameGivesNothingAway(t *testing.T) {
+	st := newStage(320, 240)
+	sample := func(label string, seed int64, measure func(pose) float64) []float64 {
+		var out []float64
+		for k := int64(0); k < 600; k++ {
+			rng := rand.New(rand.NewSource(seed + k))
+			dur := uniform(rng, 2, 5)
+			m := plan(label, freshPose(st, rng), dur, st, rng, true)
+			for i := 0; i <= 10; i++ {
+				out = append(out, measure(m.at(dur*float64(i)/10)))
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		a, b    string
+		measure func(pose) float64
+	}{
+		{MoveLeft, MoveRight, func(p pose) float64 { return p.x }},
+		{MoveUp, MoveDown, func(p pose) float64 { return p.y }},
+		{Approach, Recede, func(p pose) float64 { return math.Log(p.r) }},
+		{RotateCW, RotateCCW, func(p pose) float64 { return p.r }},
+	} {
+		if d := ks(sample(tc.a, 0, tc.measure), sample(tc.b, 1e6, tc.measure)); d > 0.05 {
+			t.Errorf("%s vs %s: single frames differ, KS distance %.3f", tc.a, tc.b, d)
+		}
+	}
+}
+
+// ks is the two-sample Kolmogorov–Smirnov distance.
+func ks(a, b []float64) float64 {
+	sort.Float64s(a)
+	sort.Float64s(b)
+	d, i, j := 0.0, 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] <= b[j] {
+			i++
+		} else {
+			j++
+		}
+		d = math.Max(d, math.Abs(float64(i)/float64(len(a))-float64(j)/float64(len(b))))
+	}
+	return d
 }

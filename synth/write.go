@@ -23,6 +23,11 @@ func (v *Video) Write(ctx context.Context, path string) (codec string, err error
 	if !strings.EqualFold(filepath.Ext(path), ".mp4") {
 		return "", fmt.Errorf("%w: %s: the name must end in .mp4", ErrWrite, path)
 	}
+	// Checked here because OpenCV, failing to open a writer, tries every
+	// backend and prints warnings.
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("%w: %s: no such folder", ErrWrite, filepath.Dir(path))
+	}
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".part.mp4")
 	defer os.Remove(tmp) // a no-op after the rename
 	vw, codec, err := openWriter(tmp, v.o.FPS, v.o.Width, v.o.Height)
@@ -67,9 +72,6 @@ func openWriter(path string, fps, w, h int) (*gocv.VideoWriter, string, error) {
 		if vw != nil {
 			vw.Close()
 		}
-	}
-	if _, err := os.Stat(filepath.Dir(path)); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrWrite, err)
 	}
 	return nil, "", fmt.Errorf("%w: %s: OpenCV opened no writer for %v", ErrWrite, path, codecs)
 }

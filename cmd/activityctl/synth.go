@@ -110,7 +110,7 @@ func synthMain(ctx context.Context, args []string, w io.Writer) error {
 	el := time.Since(start).Seconds()
 	what := fmt.Sprintf("%d clips (%d classes x %d)", len(rep.Files), len(o.Classes), *clips)
 	if *scripted {
-		what = fmt.Sprintf("%d scripted videos, %d segments in segments.csv", len(rep.Files), len(rep.Segments))
+		what = fmt.Sprintf("%d scripted video(s), %d segments in segments.csv", len(rep.Files), len(rep.Segments))
 	}
 	fmt.Fprintf(w, "wrote %s to %s: %d frames of %dx%d at %d fps in %.1f s (%.0f frames/s), codec %s\n",
 		what, *out, rep.Frames, o.Width, o.Height, o.FPS, el, float64(rep.Frames)/el, rep.Codec)
