@@ -18,9 +18,6 @@ type Series struct {
 
 var palette = []color.RGBA{{31, 119, 180, 0}, {255, 127, 14, 0}, {44, 160, 44, 0}, {214, 39, 40, 0}}
 
-// bgr turns an RGB palette entry into OpenCV's channel order.
-func bgr(c color.RGBA) color.RGBA { return color.RGBA{c.B, c.G, c.R, 0} }
-
 // LinePlot draws series against epoch (1, 2, ...) and writes a PNG.
 func LinePlot(path, title string, series []Series) error {
 	const W, H, L, R, T, B = 720, 420, 70, 20, 40, 50
@@ -66,7 +63,7 @@ func LinePlot(path, title string, series []Series) error {
 	gocv.PutText(&img, "epoch", image.Pt(W/2-20, H-10), gocv.FontHersheySimplex, 0.5, black, 1)
 	gocv.PutText(&img, title, image.Pt(L, 25), gocv.FontHersheySimplex, 0.6, black, 1)
 	for si, s := range series {
-		c := bgr(palette[si%len(palette)])
+		c := palette[si%len(palette)]
 		for i := 1; i < len(s.Values); i++ {
 			gocv.Line(&img, image.Pt(px(i-1), py(s.Values[i-1])), image.Pt(px(i), py(s.Values[i])), c, 2)
 		}
@@ -105,7 +102,7 @@ func ConfusionPNG(path string, c *Confusion) error {
 			// White to blue.
 			shade := color.RGBA{uint8(255 - 200*f), uint8(255 - 160*f), 255, 0}
 			r := image.Rect(L+j*cell, T+i*cell, L+(j+1)*cell, T+(i+1)*cell)
-			gocv.Rectangle(&img, r, bgr(shade), -1)
+			gocv.Rectangle(&img, r, shade, -1)
 			gocv.Rectangle(&img, r, color.RGBA{180, 180, 180, 0}, 1)
 			txt := black
 			if f > 0.6 {
@@ -113,11 +110,11 @@ func ConfusionPNG(path string, c *Confusion) error {
 			}
 			gocv.PutText(&img, fmt.Sprint(c.M[i][j]), image.Pt(r.Min.X+4, r.Min.Y+cell/2+5), gocv.FontHersheySimplex, 0.45, txt, 1)
 		}
-		gocv.PutText(&img, clip(c.Labels[i], 18), image.Pt(5, T+i*cell+cell/2+5), gocv.FontHersheySimplex, 0.45, black, 1)
+		gocv.PutText(&img, fmt.Sprintf("%d %s", i, clip(c.Labels[i], 16)), image.Pt(5, T+i*cell+cell/2+5), gocv.FontHersheySimplex, 0.45, black, 1)
 	}
-	// Column labels, written vertically: draw horizontally then rotate.
+	// Columns are numbered like the rows.
 	for j := 0; j < k; j++ {
-		gocv.PutText(&img, clip(c.Labels[j], 3), image.Pt(L+j*cell+3, T-10), gocv.FontHersheySimplex, 0.45, black, 1)
+		gocv.PutText(&img, fmt.Sprint(j), image.Pt(L+j*cell+cell/2-5, T-10), gocv.FontHersheySimplex, 0.5, black, 1)
 	}
 	gocv.PutText(&img, "true (rows) vs predicted (columns)", image.Pt(5, 20), gocv.FontHersheySimplex, 0.5, black, 1)
 	gocv.PutText(&img, fmt.Sprintf("accuracy %.3f", c.Accuracy()), image.Pt(5, 45), gocv.FontHersheySimplex, 0.5, black, 1)
