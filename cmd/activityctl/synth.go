@@ -22,23 +22,23 @@ func runSynth(ctx context.Context, args []string) error {
 func synthMain(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
 	fs.SetOutput(w)
-	clips := fs.Int("clips", 0, "clips `N` per class, written to DIR/<label>/<label>_NNNN.mp4")
+	clips := fs.Int("clips", 0, "write `N` clips per class, to DIR/<label>/<label>_NNNN.mp4")
 	scripted := fs.Bool("scripted", false, "write long scripted videos and DIR/segments.csv instead of clips")
 	videos := fs.Int("videos", 1, "with --scripted: the number of videos")
-	seconds := fs.Float64("seconds", 0, "length of each clip or video in `S`econds (default 3 for clips, 60 for scripted videos)")
+	seconds := fs.Float64("seconds", 0, "length of each clip or video: `S` seconds (default 3 for clips, 60 for scripted videos)")
 	fps := fs.Int("fps", 25, "frames per second, a whole number from 1 to 120")
 	size := fs.String("size", "320x240", "frame size `WxH`, both even")
 	seed := fs.Int64("seed", 1, "random seed: the same flags and seed give the same frames")
 	out := fs.String("out", "", "output folder `DIR` (required)")
 	classes := fs.String("classes", "", "comma-separated subset of the classes (default all): "+joinClasses())
-	workers := fs.Int("workers", 0, "videos rendered at once (default: the number of CPUs)")
+	workers := fs.Int("workers", 0, "files rendered at once (default: the number of CPUs)")
 	minSeg := fs.Float64("min-segment", 2, "with --scripted: shortest segment, seconds")
 	maxSeg := fs.Float64("max-segment", 5, "with --scripted: longest segment, seconds")
 	plain := fs.Bool("plain", false, "flat grey background, no noise, shake, flicker, occluders or bystanders")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage:\n"+
 			"  activityctl synth --clips N [--seconds S] [--fps F] [--size WxH] [--seed K] --out DIR\n"+
-			"  activityctl synth --scripted --videos N [--seconds S] [--fps F] [--seed K] --out DIR\n\n"+
+			"  activityctl synth --scripted --videos N [--seconds S] [--fps F] [--size WxH] [--seed K] --out DIR\n\n"+
 			"Renders a labelled synthetic activity video data set (see docs/synth.md).\n\n")
 		fs.PrintDefaults()
 	}
