@@ -195,3 +195,81 @@ func captureStdout(t *testing.T, f func() error) (string, error) {
 	w.Close()
 	return <-done, err
 }
+
+// writeBackAndForth writes a video whose square sweeps right for the first
+// `cut` frames and then back left, at 10 fps.
+func writeBackAndForth(t *testing.T, path string, frames, cut, jitter int) {
+	t.Helper()
+	const W, H = 64, 48
+	vw, err := gocv.VideoWriterFile(path, "MJPG", 10, W, H, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vw.Close()
+	img := gocv.NewMatWithSize(H, W, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	x := 2
+	for i := 0; i < frames; i++ {
+		img.SetTo(gocv.NewScalar(20, 20, 20, 0))
+		gocv.Rectangle(&img, image.Rect(x, 12+jitter, x+12, 24+jitter), color.RGBA{230, 230, 60, 0}, -1)
+		if err := vw.Write(img); err != nil {
+			t.Fatal(err)
+		}
+		if i < cut {
+			x = min(x+3, W-14)
+		} else {
+			x = max(x-3, 2)
+		}
+	}
+}
+
+// TestTrainSegments trains a many-to-many model from a segment CSV (frames
+// outside every segment are background) and evaluates it per frame.
+func TestTrainSegments(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("video,start_s,end_s,label\n")
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("v%02d.avi", i)
+		cut := 8 + i%5
+		writeBackAndForth(t, filepath.Join(dir, name), 26, cut, i%4)
+		// 0.2 s of background at the start.
+		fmt.Fprintf(&csv, "%s,0.2,%.1f,right\n%s,%.1f,2.6,left\n", name, float64(cut)/10, name, float64(cut)/10)
+	}
+	segs := filepath.Join(dir, "segments.csv")
+	if err := os.WriteFile(segs, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "m2m.safetensors")
+	cache := filepath.Join(dir, "cache")
+	log, err := captureStderr(t, func() error {
+		return runTrain(context.Background(), []string{"--segments", segs, "--out", model, "--cache", cache, "--fps", "10",
+			"--cell", "lstm", "--hidden", "16", "--bptt", "12", "--epochs", "40", "--lr", "0.02", "--val", "0.2", "--seed", "2"})
+	})
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, log)
+	}
+	m, err := rnn.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Mode != rnn.ModeManyToMany || strings.Join(m.Labels, ",") != "left,right,background" {
+		t.Errorf("mode %s labels %v", m.Mode, m.Labels)
+	}
+	rep := filepath.Join(dir, "eval")
+	out, err := captureStdout(t, func() error {
+		return runEval(context.Background(), []string{"--model", model, "--segments", segs, "--cache", cache, "--report", rep})
+	})
+	if err != nil {
+		t.Fatalf("eval: %v", err)
+	}
+	t.Logf("eval:\n%s", out)
+	var res evalResult
+	b, _ := os.ReadFile(filepath.Join(rep, "metrics.json"))
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.FrameAccuracy == nil || *res.FrameAccuracy < 0.8 {
+		t.Errorf("per-frame accuracy %v, want >= 0.8", res.FrameAccuracy)
+	}
+}

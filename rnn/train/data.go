@@ -40,18 +40,24 @@ func Windows(x [][]float32, label, clip, win, stride int) []Example {
 }
 
 // Chunks cuts a long labelled sequence into many-to-many examples of t
-// steps (truncated back-propagation through time), overlapping by half.
-// The tail shorter than t is padded with ignored steps.
+// steps for truncated back-propagation through time. Chunks start every
+// t/2 steps; in every chunk but the first, the steps the previous chunk
+// already scored are context only (Ignore), so each step is scored once and
+// with at least t/2 steps of history behind it, as the daemon's running
+// state has. The tail shorter than t is padded with ignored steps.
 func Chunks(x [][]float32, labels []int, clip, t int) []Example {
 	var out []Example
 	step := max(t/2, 1)
 	for s := 0; s < len(x); s += step {
 		e := Example{Clip: clip}
 		for i := s; i < s+t; i++ {
-			if i < len(x) {
-				e.X, e.Labels = append(e.X, x[i]), append(e.Labels, labels[i])
-			} else {
+			switch {
+			case i >= len(x):
 				e.X, e.Labels = append(e.X, x[len(x)-1]), append(e.Labels, Ignore)
+			case s > 0 && i < s-step+t:
+				e.X, e.Labels = append(e.X, x[i]), append(e.Labels, Ignore)
+			default:
+				e.X, e.Labels = append(e.X, x[i]), append(e.Labels, labels[i])
 			}
 		}
 		out = append(out, e)
