@@ -240,6 +240,27 @@ func TestGenerateStopsOnCancel(t *testing.T) {
 	}
 }
 
+func TestGenerateCancelLeavesNoPartialFiles(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := small(2)
+	o.Classes, o.Workers = []string{Idle}, 1
+	o.Written = func(string) { cancel() }
+	_, err := GenerateClips(ctx, dir, 4, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	var names []string
+	entries, _ := os.ReadDir(filepath.Join(dir, Idle))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 1 || names[0] != "idle_0000.mp4" {
+		t.Fatalf("after cancelling at the first file the folder holds %v", names)
+	}
+}
+
 func TestWriteErrors(t *testing.T) {
 	v := newClip(t, Idle, small(1))
 	if _, err := v.Write(context.Background(), filepath.Join(t.TempDir(), "x.avi")); !errors.Is(err, ErrWrite) {
