@@ -351,8 +351,9 @@ func (m *Model) CheckBackbone(name string, dim int, sha256 string) error {
 }
 
 // CheckBackboneID compares the backbone the model was trained on with the
-// configured one: by file sha256 when both are known, else by name. A model
-// that does not record its backbone accepts any.
+// configured one: by file sha256 when both are known (the same file under
+// another path is the same backbone), else by name. A model that does not
+// record its backbone accepts any.
 func (m *Model) CheckBackboneID(name, sha256 string) error {
 	if m.BackboneSHA256 != "" && sha256 != "" {
 		if !strings.EqualFold(m.BackboneSHA256, sha256) {
@@ -361,7 +362,7 @@ func (m *Model) CheckBackboneID(name, sha256 string) error {
 		}
 		return nil
 	}
-	if m.Backbone != "" && m.BackboneSHA256 == "" && name != m.Backbone {
+	if m.Backbone != "" && name != m.Backbone {
 		return fmt.Errorf("%w: model %s was trained on backbone %q, the configured one is %q", ErrBackbone, m.Name, m.Backbone, name)
 	}
 	return nil

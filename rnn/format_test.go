@@ -235,7 +235,12 @@ func TestCheckBackbone(t *testing.T) {
 	if err := m.CheckBackbone("mobilenetv2", 64, ""); !errors.Is(err, ErrBackbone) || !strings.Contains(err.Error(), "64 features") {
 		t.Errorf("dim mismatch: %v", err)
 	}
-	m.BackboneSHA256 = ""
+	if err := m.CheckBackbone("/models/other.onnx", 6, "ab12"); err != nil {
+		t.Errorf("same file elsewhere: %v", err)
+	}
+	if err := m.CheckBackbone("mobilenetv2", 6, ""); err != nil {
+		t.Errorf("same name, no file: %v", err)
+	}
 	if err := m.CheckBackbone("descriptor", 6, ""); !errors.Is(err, ErrBackbone) || !strings.Contains(err.Error(), `"mobilenetv2"`) {
 		t.Errorf("name mismatch: %v", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/activityd/activityd/rnn"
 	"github.com/activityd/activityd/rnn/dataset"
@@ -61,22 +63,26 @@ func runEval(ctx context.Context, args []string) error {
 	if !set["fps"] && m.FPS > 0 {
 		ff.fps = m.FPS
 	}
-	if !set["backbone"] && m.Backbone != "" && m.BackboneSHA256 == "" {
+	if !set["backbone"] && !set["config"] && m.Backbone != "" {
 		ff.backbone = m.Backbone
 	}
-	if !set["feature-mode"] {
-		ff.featureMode = m.FeatureMode
+	if !set["feature-mode"] && !set["config"] && m.FeatureMode != "" {
+		// The model records grid mode with its size, as "grid2".
+		ff.featureMode = strings.TrimRight(m.FeatureMode, "0123456789")
+		if n, err := strconv.Atoi(strings.TrimPrefix(m.FeatureMode, ff.featureMode)); err == nil && !set["grid"] {
+			ff.grid = n
+		}
 	}
-	ex, err := ff.extractor()
+	ex, err := ff.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer ex.Backbone.Close()
+	defer ex.Close()
 	if err := m.CheckBackbone(ex.BackboneName, ex.Backbone.Dim(), ex.BackboneSHA256); err != nil {
 		return err
 	}
 	ds, err := dataset.Load(ctx, dataset.Source{Folders: *data, Segments: *segments, IgnoreBackground: *ignoreBG, Labels: m.Labels},
-		ex, os.Stderr, report.IsTerminal(os.Stderr))
+		ex.Extractor, os.Stderr, report.IsTerminal(os.Stderr))
 	if err != nil {
 		return err
 	}

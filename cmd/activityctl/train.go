@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/activityd/activityd/features"
+	"github.com/activityd/activityd/features/modelstore"
+	"github.com/activityd/activityd/internal/config"
 	"github.com/activityd/activityd/rnn"
 	"github.com/activityd/activityd/rnn/dataset"
 	"github.com/activityd/activityd/rnn/report"
@@ -20,38 +22,99 @@ import (
 )
 
 // featureFlags are the flags shared by train and eval that say how
-// features are made.
+// features are made: the daemon's own backbone settings (--config), with
+// --backbone, --feature-mode and --state-dir overriding them.
 type featureFlags struct {
-	backbone, featureMode, cache string
-	fps                          float64
+	config, backbone, featureMode, stateDir, cache string
+	fps                                            float64
+	grid                                           int
 }
 
 func (f *featureFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.backbone, "backbone", features.DescriptorName, "feature backbone: a name or an .onnx file (as model.backbone)")
-	fs.StringVar(&f.featureMode, "feature-mode", "", "backbone feature mode, recorded in the model and the cache key")
+	fs.StringVar(&f.config, "config", "", "daemon configuration (YAML) whose model.* backbone keys and state_dir to use")
+	fs.StringVar(&f.backbone, "backbone", "", "feature backbone: descriptor, an installed backbone or an .onnx file (default: the config's model.backbone)")
+	fs.StringVar(&f.featureMode, "feature-mode", "", "backbone feature mode: global, grid or map (default: the config's model.feature_mode)")
+	fs.IntVar(&f.grid, "grid", 0, "cells per side in grid mode (default: the config's model.grid)")
+	fs.StringVar(&f.stateDir, "state-dir", "", "where installed backbones are looked for (default: the config's state_dir)")
 	fs.StringVar(&f.cache, "cache", filepath.Join("var", "cache", "features"), "feature cache folder (empty: no cache)")
 	fs.Float64Var(&f.fps, "fps", 5, "analysis rate, frames per second")
 }
 
-// extractor opens the backbone and returns a caching extractor.
-func (f *featureFlags) extractor() (*dataset.Extractor, error) {
-	ex, err := features.New(f.backbone)
-	if err != nil {
-		return nil, err
+// backboneSource is an open backbone and the extractor made from it.
+type backboneSource struct {
+	backbone features.Backbone
+	*dataset.Extractor
+}
+
+func (b *backboneSource) Close() {
+	b.Backbone.Close()
+	b.backbone.Close()
+}
+
+// open opens the backbone as the daemon would and returns a caching
+// extractor keyed by its name, file sha256 (an .onnx file or an installed
+// backbone's), feature mode and rate.
+func (f *featureFlags) open(ctx context.Context) (*backboneSource, error) {
+	if f.fps <= 0 {
+		return nil, fmt.Errorf("--fps must be > 0")
 	}
-	sha := ""
-	if st, err := os.Stat(f.backbone); err == nil && !st.IsDir() {
-		if sha, err = dataset.FileSHA256(f.backbone); err != nil {
-			ex.Close()
+	cfg := config.Default()
+	if f.config != "" {
+		var err error
+		if cfg, err = config.Load(f.config); err != nil {
 			return nil, err
 		}
 	}
-	if f.fps <= 0 {
-		ex.Close()
-		return nil, fmt.Errorf("--fps must be > 0")
+	m, b := cfg.Model, cfg.Model.Features
+	if f.backbone != "" {
+		m.Backbone = f.backbone
 	}
-	return &dataset.Extractor{Backbone: ex, BackboneName: ex.Name(), BackboneSHA256: sha,
-		FeatureMode: f.featureMode, FPS: f.fps, CacheDir: f.cache}, nil
+	if f.featureMode != "" {
+		b.FeatureMode = f.featureMode
+	}
+	if f.grid > 0 {
+		b.Grid = f.grid
+	}
+	if f.stateDir != "" {
+		cfg.StateDir = f.stateDir
+	}
+	o := features.Options{
+		Backbone: m.Backbone, StateDir: cfg.StateDir, Mode: b.FeatureMode, Grid: b.Grid,
+		Scale: b.Scale, Mean: b.Mean, Std: b.Std, SwapRB: b.SwapRB, Outputs: b.Outputs,
+		Threads: b.Threads, BatchSize: 1,
+	}
+	if len(b.InputSize) == 2 {
+		o.Width, o.Height = b.InputSize[0], b.InputSize[1]
+	}
+	sha, err := rnn.BackboneSHA256(m.Backbone)
+	if err != nil {
+		return nil, err
+	}
+	mode := ""
+	if m.Backbone != features.DescriptorName {
+		mode = b.FeatureMode
+		if mode == features.ModeGrid {
+			mode = fmt.Sprintf("grid%d", b.Grid)
+		}
+		if sha == "" {
+			if in, err := modelstore.Find(modelstore.SearchDirs(cfg.StateDir), m.Backbone); err == nil {
+				if sha, err = rnn.FileSHA256(in.Path); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	bb, err := features.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := bb.NewExtractor()
+	if err != nil {
+		bb.Close()
+		return nil, err
+	}
+	return &backboneSource{backbone: bb, Extractor: &dataset.Extractor{Backbone: ex, BackboneName: bb.Name(),
+		BackboneSHA256: sha, FeatureMode: mode, FPS: f.fps, CacheDir: f.cache}}, nil
 }
 
 func runTrain(ctx context.Context, args []string) error {
@@ -108,13 +171,13 @@ func runTrain(ctx context.Context, args []string) error {
 	if *reportDir == "" {
 		*reportDir = strings.TrimSuffix(*out, filepath.Ext(*out)) + ".report"
 	}
-	ex, err := ff.extractor()
+	ex, err := ff.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer ex.Backbone.Close()
+	defer ex.Close()
 	term := report.IsTerminal(os.Stderr)
-	set, err := dataset.Load(ctx, dataset.Source{Folders: *data, Segments: *segments, IgnoreBackground: *ignoreBG}, ex, os.Stderr, term)
+	set, err := dataset.Load(ctx, dataset.Source{Folders: *data, Segments: *segments, IgnoreBackground: *ignoreBG}, ex.Extractor, os.Stderr, term)
 	if err != nil {
 		return err
 	}
@@ -166,7 +229,7 @@ func runTrain(ctx context.Context, args []string) error {
 	}
 	cfg := train.Config{
 		Cell: c, Hidden: *hidden, Layers: *layers, Mode: mode, Head: rnn.Head(*head), Labels: set.Labels,
-		FPS: ff.fps, Backbone: ex.BackboneName, BackboneSHA256: ex.BackboneSHA256, FeatureMode: ff.featureMode,
+		FPS: ff.fps, Backbone: ex.BackboneName, BackboneSHA256: ex.BackboneSHA256, FeatureMode: ex.FeatureMode,
 		Standardise: !*noNorm, Batch: *batch, Epochs: *epochs, LR: *lr, ClipNorm: *clipNorm, ClassWeights: cw,
 		Patience: *patience, Seed: *seed,
 	}
