@@ -51,7 +51,7 @@ func (a *attempt) run() {
 		a.end <- attemptEnd{err: err}
 		return
 	}
-	defer vc.Close()
+	defer vc.release()
 	if a.ctx.Err() != nil { // given up while opening
 		a.end <- attemptEnd{err: a.ctx.Err()}
 		return
@@ -64,7 +64,7 @@ func (a *attempt) run() {
 
 // read decodes frames, stamps and samples them, and hands the sampled ones
 // on, until the source ends or fails or the attempt is given up.
-func (a *attempt) read(vc *gocv.VideoCapture, img *gocv.Mat) attemptEnd {
+func (a *attempt) read(vc *videoCapture, img *gocv.Mat) attemptEnd {
 	s := a.src
 	live := a.t.kind.Live()
 	sampler := NewSampler(s.cfg.FPS)
@@ -79,13 +79,15 @@ func (a *attempt) read(vc *gocv.VideoCapture, img *gocv.Mat) attemptEnd {
 		if a.ctx.Err() != nil {
 			return attemptEnd{err: a.ctx.Err(), lastPTS: lastPTS}
 		}
+		// Grab decodes; only a frame the sampler takes is converted
+		// (retrieve) and copied.
 		a.readStart.Store(int64(time.Since(s.t0)) + 1)
-		ok := vc.Read(img)
+		ok := vc.grab()
 		a.readStart.Store(0)
 		if a.ctx.Err() != nil {
 			return attemptEnd{err: a.ctx.Err(), lastPTS: lastPTS}
 		}
-		if !ok || img.Empty() {
+		if !ok {
 			shown := Redact(s.cfg.URL)
 			switch {
 			case frames == 0:
@@ -97,7 +99,7 @@ func (a *attempt) read(vc *gocv.VideoCapture, img *gocv.Mat) attemptEnd {
 				// opens process-wide, so a reopen could wait on another
 				// stream's slow open. Stream time carries on one frame
 				// after the last; the sampler flags the jump back.
-				vc.Set(gocv.VideoCapturePosFrames, 0)
+				vc.set(gocv.VideoCapturePosFrames, 0)
 				a.offset = lastPTS + frameDur(vc, s.cfg.FPS)
 				sampler.Reset()
 				sinceLoop = 0
@@ -117,15 +119,9 @@ func (a *attempt) read(vc *gocv.VideoCapture, img *gocv.Mat) attemptEnd {
 		if live {
 			pts = now.Sub(s.t0) // monotonic
 		} else {
-			pts = a.offset + time.Duration(vc.Get(gocv.VideoCapturePosMsec)*float64(time.Millisecond))
+			pts = a.offset + time.Duration(vc.get(gocv.VideoCapturePosMsec)*float64(time.Millisecond))
 		}
 		lastPTS = pts
-		if c, r := img.Cols(), img.Rows(); c != width || r != height {
-			if width != 0 {
-				sampler.Reset() // a resolution change is a discontinuity
-			}
-			width, height = c, r
-		}
 		if !live && s.cfg.Realtime {
 			if wallZero.IsZero() || pts < pacedLast || pts-pacedLast > 2*time.Second {
 				wallZero, ptsZero = now, pts // start, or rebase after a time jump
@@ -144,6 +140,19 @@ func (a *attempt) read(vc *gocv.VideoCapture, img *gocv.Mat) attemptEnd {
 		take, gap, disc := sampler.Offer(pts)
 		if !take {
 			continue
+		}
+		if !vc.retrieve(img) {
+			return attemptEnd{err: fmt.Errorf("%w %s: a decoded frame could not be converted", ErrLost, Redact(s.cfg.URL)), lastPTS: lastPTS}
+		}
+		// A resolution change is a discontinuity. It is seen on the
+		// frames that are analysed, which are the ones it matters for.
+		if c, r := img.Cols(), img.Rows(); c != width || r != height {
+			if width != 0 && !disc {
+				disc, gap = true, 0
+				sampler.Reset()
+				sampler.Offer(pts)
+			}
+			width, height = c, r
 		}
 		if !a.emit(Frame{Mat: img.Clone(), PTS: pts, Captured: now, Gap: gap, Discontinuity: disc}, !live && !s.cfg.Realtime) {
 			return attemptEnd{err: a.ctx.Err(), lastPTS: lastPTS}
@@ -178,8 +187,8 @@ func (a *attempt) emit(f Frame, wait bool) bool {
 
 // frameDur is a file's frame duration, or the analysis interval when the
 // container does not say.
-func frameDur(vc *gocv.VideoCapture, analysisFPS float64) time.Duration {
-	if fps := vc.Get(gocv.VideoCaptureFPS); fps > 0 && fps < 1000 {
+func frameDur(vc *videoCapture, analysisFPS float64) time.Duration {
+	if fps := vc.get(gocv.VideoCaptureFPS); fps > 0 && fps < 1000 {
 		return time.Duration(float64(time.Second) / fps)
 	}
 	return time.Duration(float64(time.Second) / analysisFPS)

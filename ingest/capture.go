@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"gocv.io/x/gocv"
 )
@@ -13,13 +14,17 @@ import (
 // ErrOpen wraps every failure to open a source.
 var ErrOpen = errors.New("ingest: cannot open source")
 
+// backstop is how much longer than the supervisor's timeouts OpenCV's own
+// FFmpeg open and read timeouts are.
+const backstop = 500 * time.Millisecond
+
 // errPermanent marks an open failure that retrying cannot fix (a missing
 // file, a URL no backend reads).
 var errPermanent = errors.New("permanent")
 
 // openCapture opens t with the backend its kind needs. It blocks for as long
 // as the backend does; the caller bounds it. Errors never carry credentials.
-func openCapture(t target, cfg *Config) (*gocv.VideoCapture, error) {
+func openCapture(t target, cfg *Config) (*videoCapture, error) {
 	shown := Redact(cfg.URL)
 	switch t.kind {
 	case KindFile:
@@ -40,30 +45,24 @@ func openCapture(t target, cfg *Config) (*gocv.VideoCapture, error) {
 		}
 	}
 
-	var (
-		vc  *gocv.VideoCapture
-		err error
-	)
+	var vc *videoCapture
 	switch t.kind {
 	case KindDevice:
-		if t.index >= 0 {
-			vc, err = gocv.VideoCaptureDeviceWithAPI(t.index, gocv.VideoCaptureV4L2)
-		} else {
-			vc, err = gocv.VideoCaptureFileWithAPI(t.name, gocv.VideoCaptureV4L2)
-		}
+		vc = openVideoCapture(t.name, t.index, apiV4L2, 0, 0)
 	case KindGStreamer:
-		vc, err = gocv.VideoCaptureFileWithAPI(t.name, gocv.VideoCaptureGstreamer)
+		vc = openVideoCapture(t.name, -1, apiGStreamer, 0, 0)
 	default:
+		// FFmpeg gets both its own socket timeout (through the
+		// environment) and OpenCV's interrupt timeouts, a little longer
+		// than the supervisor's, so that the supervisor decides and a
+		// call it abandoned still returns by itself soon after.
 		timeout := max(cfg.OpenTimeout, cfg.ReadTimeout)
 		opts := ffmpegOptions(t.kind, cfg.RTSPTransport, timeout)
 		ffmpegGate.acquire(opts)
-		vc, err = gocv.VideoCaptureFileWithAPI(t.name, gocv.VideoCaptureFFmpeg)
+		vc = openVideoCapture(t.name, -1, apiFFmpeg, cfg.OpenTimeout+backstop, cfg.ReadTimeout+backstop)
 		ffmpegGate.release()
 	}
-	if err != nil || vc == nil || !vc.IsOpened() {
-		if vc != nil {
-			_ = vc.Close()
-		}
+	if vc == nil {
 		why := "the stream did not open (unreachable, refused or not a video)"
 		switch t.kind {
 		case KindFile:
@@ -83,17 +82,18 @@ func openCapture(t target, cfg *Config) (*gocv.VideoCapture, error) {
 
 // configureDevice requests the camera format. The driver may pick the
 // nearest mode it supports; what it chose shows in the frames.
-func configureDevice(vc *gocv.VideoCapture, cfg *Config) {
+func configureDevice(vc *videoCapture, cfg *Config) {
 	if cc := strings.ToUpper(cfg.FourCC); len(cc) == 4 {
-		vc.Set(gocv.VideoCaptureFOURCC, vc.ToCodec(cc))
+		code := uint32(cc[0]) | uint32(cc[1])<<8 | uint32(cc[2])<<16 | uint32(cc[3])<<24
+		vc.set(gocv.VideoCaptureFOURCC, float64(code))
 	}
 	if cfg.Width > 0 {
-		vc.Set(gocv.VideoCaptureFrameWidth, float64(cfg.Width))
+		vc.set(gocv.VideoCaptureFrameWidth, float64(cfg.Width))
 	}
 	if cfg.Height > 0 {
-		vc.Set(gocv.VideoCaptureFrameHeight, float64(cfg.Height))
+		vc.set(gocv.VideoCaptureFrameHeight, float64(cfg.Height))
 	}
 	if cfg.CaptureFPS > 0 {
-		vc.Set(gocv.VideoCaptureFPS, cfg.CaptureFPS)
+		vc.set(gocv.VideoCaptureFPS, cfg.CaptureFPS)
 	}
 }

