@@ -74,11 +74,13 @@ func contrast(c color.RGBA, rng *rand.Rand) color.RGBA {
 }
 
 func newActor(rng *rand.Rand) actor {
-	a := actor{fill: randomColor(rng)}
+	hue := uniform(rng, 0, 360)
+	a := actor{fill: hsv(hue, uniform(rng, 0.45, 1), uniform(rng, 0.45, 1))}
 	a.edge = contrast(a.fill, rng)
+	// The mark is the outline's colour or a hue far from the fill's.
 	a.mark = a.edge
 	if rng.Intn(2) == 0 {
-		a.mark = hsv(math.Mod(uniform(rng, 120, 240)+float64(rng.Intn(360)), 360), 1, 1)
+		a.mark = hsv(math.Mod(hue+uniform(rng, 120, 240), 360), 1, 1)
 	}
 	switch u := rng.Float64(); {
 	case u < 0.35:

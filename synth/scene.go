@@ -155,8 +155,8 @@ func (s *scene) addOccluder(rng *rand.Rand, rmin float64) error {
 	// or, at the bottom, as tall as the smallest actor.
 	r := rmin
 	switch rng.Intn(4) {
-	case 0: // pole
-		hw := uniform(rng, 0.35, 0.75) * r
+	case 0: // pole, thinner than a stick figure's body is wide
+		hw := math.Max(1, uniform(rng, 0.1, 0.2)*r)
 		gocv.Rectangle(&s.fgMask, image.Rect(int(x-hw), 0, int(x+hw), ch), white, -1)
 	case 1: // bush
 		for k := 0; k < 6; k++ {
