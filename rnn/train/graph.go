@@ -9,17 +9,23 @@ import (
 	"github.com/activityd/activityd/rnn"
 )
 
-// params are the learnable nodes, each the transpose of PyTorch's layout
-// where that saves a transpose per step: wih [I, G*H], whh [H, G*H].
+// params are the learnable nodes: per layer l and gate k, wih[l][k]
+// [I_l, H] and whh[l][k] [H, H] (the transpose of PyTorch's block k, so
+// that a batch [B, I] multiplies it directly), bih[l][k] and bhh[l][k] [H].
+// One node per gate rather than one [I, G*H] matrix sliced into gates:
+// column slices of a matrix give wrong values in gorgonia v0.9.18 when H is
+// 128 or 256 (TestGraphMatchesStep covers such sizes).
 type params struct {
-	wih, whh, bih, bhh []*G.Node
+	wih, whh, bih, bhh [][]*G.Node
 	headW, headB       *G.Node // [H, C], [C]
 }
 
 func (p *params) all() G.Nodes {
 	var n G.Nodes
 	for l := range p.wih {
-		n = append(n, p.wih[l], p.whh[l], p.bih[l], p.bhh[l])
+		for k := range p.wih[l] {
+			n = append(n, p.wih[l][k], p.whh[l][k], p.bih[l][k], p.bhh[l][k])
+		}
 	}
 	return append(n, p.headW, p.headB)
 }
@@ -60,14 +66,18 @@ func build(spec Spec, m *rnn.Model, B, T int, dt tensor.Dtype) (*unrolled, error
 	g, H, C := u.g, spec.Hidden, spec.Classes
 	gates := spec.Cell.Gates()
 	for l, L := range m.Layers {
-		u.p.wih = append(u.p.wih, G.NewMatrix(g, dt, G.WithShape(L.In, gates*H), G.WithName(fmt.Sprintf("wih%d", l)),
-			G.WithValue(transposed(L.Wih, gates*H, L.In, dt))))
-		u.p.whh = append(u.p.whh, G.NewMatrix(g, dt, G.WithShape(H, gates*H), G.WithName(fmt.Sprintf("whh%d", l)),
-			G.WithValue(transposed(L.Whh, gates*H, H, dt))))
-		u.p.bih = append(u.p.bih, G.NewVector(g, dt, G.WithShape(gates*H), G.WithName(fmt.Sprintf("bih%d", l)),
-			G.WithValue(dense(L.Bih, []int{gates * H}, dt))))
-		u.p.bhh = append(u.p.bhh, G.NewVector(g, dt, G.WithShape(gates*H), G.WithName(fmt.Sprintf("bhh%d", l)),
-			G.WithValue(dense(L.Bhh, []int{gates * H}, dt))))
+		var wih, whh, bih, bhh []*G.Node
+		for k := 0; k < gates; k++ {
+			name := func(p string) G.NodeConsOpt { return G.WithName(fmt.Sprintf("%s%d_%d", p, l, k)) }
+			wih = append(wih, G.NewMatrix(g, dt, G.WithShape(L.In, H), name("wih"),
+				G.WithValue(transposed(L.Wih[k*H*L.In:(k+1)*H*L.In], H, L.In, dt))))
+			whh = append(whh, G.NewMatrix(g, dt, G.WithShape(H, H), name("whh"),
+				G.WithValue(transposed(L.Whh[k*H*H:(k+1)*H*H], H, H, dt))))
+			bih = append(bih, G.NewVector(g, dt, G.WithShape(H), name("bih"), G.WithValue(dense(L.Bih[k*H:(k+1)*H], []int{H}, dt))))
+			bhh = append(bhh, G.NewVector(g, dt, G.WithShape(H), name("bhh"), G.WithValue(dense(L.Bhh[k*H:(k+1)*H], []int{H}, dt))))
+		}
+		u.p.wih, u.p.whh = append(u.p.wih, wih), append(u.p.whh, whh)
+		u.p.bih, u.p.bhh = append(u.p.bih, bih), append(u.p.bhh, bhh)
 	}
 	u.p.headW = G.NewMatrix(g, dt, G.WithShape(H, C), G.WithName("headW"), G.WithValue(transposed(m.HeadW, C, H, dt)))
 	u.p.headB = G.NewVector(g, dt, G.WithShape(C), G.WithName("headB"), G.WithValue(dense(m.HeadB, []int{C}, dt)))
@@ -136,29 +146,31 @@ func build(spec Spec, m *rnn.Model, B, T int, dt tensor.Dtype) (*unrolled, error
 
 // cell is one step of layer l; c is used by the LSTM only.
 func (u *unrolled) cell(l int, x, h, c *G.Node) (*G.Node, *G.Node) {
-	H := u.spec.Hidden
-	gi := G.Must(G.BroadcastAdd(G.Must(G.Mul(x, u.p.wih[l])), u.p.bih[l], nil, []byte{0}))
-	gh := G.Must(G.BroadcastAdd(G.Must(G.Mul(h, u.p.whh[l])), u.p.bhh[l], nil, []byte{0}))
-	part := func(n *G.Node, k int) *G.Node { return G.Must(G.Slice(n, nil, G.S(k*H, (k+1)*H))) }
+	lin := func(v, w, b *G.Node) *G.Node {
+		return G.Must(G.BroadcastAdd(G.Must(G.Mul(v, w)), b, nil, []byte{0}))
+	}
+	gi := func(k int) *G.Node { return lin(x, u.p.wih[l][k], u.p.bih[l][k]) }
+	gh := func(k int) *G.Node { return lin(h, u.p.whh[l][k], u.p.bhh[l][k]) }
 	add := func(a, b *G.Node) *G.Node { return G.Must(G.Add(a, b)) }
 	mul := func(a, b *G.Node) *G.Node { return G.Must(G.HadamardProd(a, b)) }
 	sig := func(a *G.Node) *G.Node { return G.Must(G.Sigmoid(a)) }
 	tanh := func(a *G.Node) *G.Node { return G.Must(G.Tanh(a)) }
 	switch u.spec.Cell {
 	case rnn.CellGRU:
-		r := sig(add(part(gi, 0), part(gh, 0)))
-		z := sig(add(part(gi, 1), part(gh, 1)))
-		n := tanh(add(part(gi, 2), mul(r, part(gh, 2))))
+		// PyTorch's gate order r, z, n.
+		r := sig(add(gi(0), gh(0)))
+		z := sig(add(gi(1), gh(1)))
+		n := tanh(add(gi(2), mul(r, gh(2))))
 		// h' = (1-z) n + z h = n + z (h - n)
 		return add(n, mul(z, G.Must(G.Sub(h, n)))), c
 	case rnn.CellLSTM:
-		gates := add(gi, gh)
-		i, f := sig(part(gates, 0)), sig(part(gates, 1))
-		gg, o := tanh(part(gates, 2)), sig(part(gates, 3))
+		// PyTorch's gate order i, f, g, o.
+		i, f := sig(add(gi(0), gh(0))), sig(add(gi(1), gh(1)))
+		gg, o := tanh(add(gi(2), gh(2))), sig(add(gi(3), gh(3)))
 		c2 := add(mul(f, c), mul(i, gg))
 		return mul(o, tanh(c2)), c2
 	default:
-		return tanh(add(gi, gh)), c
+		return tanh(add(gi(0), gh(0))), c
 	}
 }
 
@@ -212,13 +224,15 @@ func floats(v G.Value) []float64 {
 
 // model copies the graph's current weights back into m (PyTorch layout).
 func (u *unrolled) model(m *rnn.Model) {
-	gates, H := u.spec.Cell.Gates(), u.spec.Hidden
+	H := u.spec.Hidden
 	for l := range m.Layers {
 		L := &m.Layers[l]
-		untranspose(L.Wih, floats(u.p.wih[l].Value()), gates*H, L.In)
-		untranspose(L.Whh, floats(u.p.whh[l].Value()), gates*H, H)
-		copyF(L.Bih, floats(u.p.bih[l].Value()))
-		copyF(L.Bhh, floats(u.p.bhh[l].Value()))
+		for k := range u.p.wih[l] {
+			untranspose(L.Wih[k*H*L.In:(k+1)*H*L.In], floats(u.p.wih[l][k].Value()), H, L.In)
+			untranspose(L.Whh[k*H*H:(k+1)*H*H], floats(u.p.whh[l][k].Value()), H, H)
+			copyF(L.Bih[k*H:(k+1)*H], floats(u.p.bih[l][k].Value()))
+			copyF(L.Bhh[k*H:(k+1)*H], floats(u.p.bhh[l][k].Value()))
+		}
 	}
 	untranspose(m.HeadW, floats(u.p.headW.Value()), u.spec.Classes, H)
 	copyF(m.HeadB, floats(u.p.headB.Value()))

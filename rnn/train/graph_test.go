@@ -65,45 +65,97 @@ func TestGradientCheck(t *testing.T) {
 				if err := u.setInputs(xs, ws); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := u.run(); err != nil {
-					t.Fatal(err)
-				}
-				all, err := u.grads()
-				if err != nil {
-					t.Fatal(err)
-				}
-				worst := 0.0
-				for k, p := range u.p.all() {
-					grad := all[k]
-					data := p.Value().Data().([]float64)
-					for i := range data {
-						const eps = 1e-5
-						orig := data[i]
-						data[i] = orig + eps
-						lp, _ := u.run()
-						data[i] = orig - eps
-						lm, _ := u.run()
-						data[i] = orig
-						num := (lp - lm) / (2 * eps)
-						rel := math.Abs(num-grad[i]) / math.Max(1e-3, math.Abs(num)+math.Abs(grad[i]))
-						worst = math.Max(worst, rel)
-						if rel > 1e-5 {
-							t.Fatalf("%s[%d]: analytic %.9g, numeric %.9g (rel %.2g)", p.Name(), i, grad[i], num, rel)
-						}
-					}
-				}
+				worst := checkGrads(t, u, nil)
 				t.Logf("worst relative error %.2g", worst)
 			})
 		}
 	}
 }
 
+// checkGrads compares u's gradients (inputs already bound) with central
+// differences at every coordinate, or at pick(n) of a parameter of n values
+// when pick is set, and returns the worst relative error.
+func checkGrads(t *testing.T, u *unrolled, pick func(n int) []int) float64 {
+	t.Helper()
+	if _, err := u.run(); err != nil {
+		t.Fatal(err)
+	}
+	all, err := u.grads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for k, p := range u.p.all() {
+		grad := all[k]
+		data := p.Value().Data().([]float64)
+		idx := make([]int, len(data))
+		for i := range idx {
+			idx[i] = i
+		}
+		if pick != nil {
+			idx = pick(len(data))
+		}
+		for _, i := range idx {
+			const eps = 1e-5
+			orig := data[i]
+			data[i] = orig + eps
+			lp, _ := u.run()
+			data[i] = orig - eps
+			lm, _ := u.run()
+			data[i] = orig
+			num := (lp - lm) / (2 * eps)
+			rel := math.Abs(num-grad[i]) / math.Max(1e-3, math.Abs(num)+math.Abs(grad[i]))
+			worst = math.Max(worst, rel)
+			if rel > 1e-5 {
+				t.Fatalf("%s[%d]: analytic %.9g, numeric %.9g (rel %.2g)", p.Name(), i, grad[i], num, rel)
+			}
+		}
+	}
+	// Drop what the finite differences accumulated.
+	_, _ = u.grads()
+	return worst
+}
+
+// TestGradientCheckWide repeats the check at hidden size 128 (sampled
+// coordinates), a size where gorgonia's sliced ops once went wrong.
+func TestGradientCheckWide(t *testing.T) {
+	for _, cell := range []rnn.Cell{rnn.CellRNN, rnn.CellGRU, rnn.CellLSTM} {
+		const B, T, I, H, C = 2, 3, 3, 128, 3
+		spec := Spec{Cell: cell, Input: I, Hidden: H, Layers: 1, Classes: C, Mode: rnn.ModeManyToMany}
+		m := rnn.NewRandom(cell, I, H, 1, []string{"a", "b", "c"}, 12)
+		u, err := build(spec, m, B, T, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, ws := randomBatch(rand.New(rand.NewSource(6)), B, T, I, C, T)
+		if err := u.setInputs(xs, ws); err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewSource(1))
+		worst := checkGrads(t, u, func(n int) []int {
+			idx := make([]int, 6)
+			for i := range idx {
+				idx[i] = r.Intn(n)
+			}
+			return idx
+		})
+		t.Logf("%s H=%d: worst relative error %.2g on sampled coordinates", cell, H, worst)
+	}
+}
+
 // TestGraphMatchesStep checks the pure-Go inference step against the
 // Gorgonia forward pass of the same weights (float32 and float64 graphs).
 func TestGraphMatchesStep(t *testing.T) {
-	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+	// H = 128 and 256 are sizes where gorgonia's column slices went wrong.
+	for _, sz := range []struct {
+		dt   tensor.Dtype
+		I, H int
+	}{
+		{tensor.Float32, 20, 16}, {tensor.Float64, 20, 16}, {tensor.Float32, 40, 128}, {tensor.Float32, 8, 256},
+	} {
+		dt, I, H := sz.dt, sz.I, sz.H
 		for _, cell := range []rnn.Cell{rnn.CellRNN, rnn.CellGRU, rnn.CellLSTM} {
-			const B, T, I, H, C = 3, 12, 20, 16, 5
+			const B, T, C = 3, 12, 5
 			spec := Spec{Cell: cell, Input: I, Hidden: H, Layers: 2, Classes: C, Mode: rnn.ModeManyToMany}
 			m := rnn.NewRandom(cell, I, H, 2, []string{"a", "b", "c", "d", "e"}, 3)
 			u, err := build(spec, m, B, T, dt)
@@ -139,9 +191,9 @@ func TestGraphMatchesStep(t *testing.T) {
 				}
 			}
 			if worst > 1e-5 {
-				t.Errorf("%s %v: step differs from the graph by %.2g", cell, dt, worst)
+				t.Errorf("%s %v I=%d H=%d: step differs from the graph by %.2g", cell, dt, I, H, worst)
 			}
-			t.Logf("%s %v: max |probs difference| %.2g", cell, dt, worst)
+			t.Logf("%s %v I=%d H=%d: max |probs difference| %.2g", cell, dt, I, H, worst)
 		}
 	}
 }
