@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
@@ -203,7 +204,11 @@ func TestOutageEveryEventOnceInOrder(t *testing.T) {
 	before := pr.count()
 	stopServer(srv)
 	t.Logf("NATS stopped after %d events; stopped for %s", before, outage)
-	time.Sleep(outage)
+	time.Sleep(outage / 2)
+	// Only the latest KV value per stream is kept while NATS is away.
+	pub.SetCurrent(publisher.Current{Stream: "cam-1", Label: "stale", State: "online", Updated: time.Now().UTC()})
+	pub.SetCurrent(publisher.Current{Stream: "cam-1", Label: "during-outage", State: "online", Updated: time.Now().UTC()})
+	time.Sleep(outage - outage/2)
 	during := pr.count() - before
 	waiting := pub.Outbox().Len()
 	dropped := gauge(t, reg, "activityd_publisher_frames_dropped_total", "cam-1")
@@ -221,6 +226,22 @@ func TestOutageEveryEventOnceInOrder(t *testing.T) {
 	stopProducing()
 	<-produced
 	eventually(t, 60*time.Second, "the outbox to empty", func() bool { return pub.Outbox().Len() == 0 })
+	kvCtx, kvCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer kvCancel()
+	kvNC, err := nats.Connect(url(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kvNC.Close()
+	kvJS, _ := jetstream.New(kvNC)
+	eventually(t, 20*time.Second, "the KV value written during the outage", func() bool {
+		kv, err := kvJS.KeyValue(kvCtx, "activity_current")
+		if err != nil {
+			return false
+		}
+		e, err := kv.Get(kvCtx, "cam-1")
+		return err == nil && decode[publisher.Current](t, e.Value()).Label == "during-outage"
+	})
 	if err := pub.Close(5 * time.Second); err != nil {
 		t.Error(err)
 	}

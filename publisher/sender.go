@@ -23,6 +23,7 @@ func (p *Publisher) run() {
 		kv         jetstream.KeyValue
 		backoff    = 100 * time.Millisecond
 		lastWarn   time.Time
+		kvTried    time.Time
 	)
 	warn := func(msg string, err error) {
 		if time.Since(lastWarn) > 5*time.Second {
@@ -51,14 +52,21 @@ func (p *Publisher) run() {
 			continue
 		}
 		if ep := p.epoch.Load(); ep != setupEpoch {
-			var err error
-			kv, err = p.setup()
-			if err != nil {
+			if err := p.setupStream(); err != nil {
 				warn("jetstream setup failed; retrying", err)
 				p.wait(time.After(backoff), nil, nil)
 				continue
 			}
-			setupEpoch = ep
+			setupEpoch, kv, kvTried = ep, nil, time.Time{}
+		}
+		if kv == nil && p.cfg.KVBucket != "" && time.Since(kvTried) > 10*time.Second {
+			// The KV bucket is a convenience: without it events and clips
+			// still flow, and its creation is retried now and then.
+			kvTried = time.Now()
+			var err error
+			if kv, err = p.setupKV(); err != nil {
+				p.log.Warn("kv bucket setup failed; retrying in 10s", zap.String("bucket", p.cfg.KVBucket), zap.Error(err))
+			}
 		}
 		progress, err := p.sendOldest()
 		if err != nil {
@@ -76,7 +84,7 @@ func (p *Publisher) run() {
 		}
 		if err := p.flushKV(kv); err != nil {
 			warn("kv update failed; retrying", err)
-			p.wait(time.After(time.Second), nil, nil)
+			kv = nil // set up again after a pause; events and clips go on
 			continue
 		}
 		if closing {
@@ -112,7 +120,8 @@ func (p *Publisher) idle() bool {
 	return n == 0 && (p.outbox == nil || p.outbox.Len() == 0)
 }
 
-func (p *Publisher) setup() (jetstream.KeyValue, error) {
+// setupStream creates or updates the JetStream stream.
+func (p *Publisher) setupStream() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sc := jetstream.StreamConfig{
@@ -129,11 +138,15 @@ func (p *Publisher) setup() (jetstream.KeyValue, error) {
 		sc.MaxBytes = p.cfg.MaxBytes
 	}
 	if _, err := p.js.CreateOrUpdateStream(ctx, sc); err != nil {
-		return nil, fmt.Errorf("stream %s: %w", p.cfg.Stream, err)
+		return fmt.Errorf("stream %s: %w", p.cfg.Stream, err)
 	}
-	if p.cfg.KVBucket == "" {
-		return nil, nil
-	}
+	return nil
+}
+
+// setupKV creates or updates the KV bucket.
+func (p *Publisher) setupKV() (jetstream.KeyValue, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	kv, err := p.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: p.cfg.KVBucket,
 		Description: "activityd current label and source state per stream", History: 1,
 		Storage: jetstream.FileStorage})
