@@ -1,17 +1,23 @@
 package synth
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
 	"math/rand"
+	"os"
 
 	"gocv.io/x/gocv"
 )
 
 // background paints a w×h scene in one of four styles — outdoors, a room, a
-// natural texture, a brick wall — and returns it as a CV_8UC3 Mat.
-func background(rng *rand.Rand, w, h int) (gocv.Mat, error) {
+// natural texture, a brick wall — or, when photos are given, crops one of
+// them; it returns a CV_8UC3 Mat.
+func background(rng *rand.Rand, w, h int, photos []string) (gocv.Mat, error) {
+	if len(photos) > 0 {
+		return photo(rng, w, h, photos[rng.Intn(len(photos))])
+	}
 	var img *image3
 	var clutter func(m *gocv.Mat)
 	switch rng.Intn(4) {
@@ -231,4 +237,36 @@ func room(rng *rand.Rand, w, h int) (*image3, func(*gocv.Mat)) {
 		}
 		gocv.Line(m, image.Pt(0, floorY), image.Pt(w, floorY), color.RGBA{60, 50, 40, 255}, t)
 	}
+}
+
+// photo reads an image file and returns a random crop of it with the
+// aspect of w×h, between half and all of the largest such crop, perhaps
+// mirrored, resized to w×h.
+func photo(rng *rand.Rand, w, h int, path string) (gocv.Mat, error) {
+	if _, err := os.Stat(path); err != nil {
+		return gocv.Mat{}, fmt.Errorf("%w: background: %v", ErrOptions, err)
+	}
+	img := gocv.IMRead(path, gocv.IMReadColor)
+	defer img.Close()
+	if img.Empty() {
+		return gocv.Mat{}, fmt.Errorf("%w: background %s: not an image OpenCV can read", ErrOptions, path)
+	}
+	aspect := float64(w) / float64(h)
+	iw, ih := float64(img.Cols()), float64(img.Rows())
+	cw := uniform(rng, 0.5, 1) * math.Min(iw, ih*aspect)
+	ch := cw / aspect
+	x0, y0 := uniform(rng, 0, iw-cw), uniform(rng, 0, ih-ch)
+	crop := img.Region(image.Rect(int(x0), int(y0), int(math.Max(x0+1, x0+cw)), int(math.Max(y0+1, y0+ch))))
+	defer crop.Close()
+	m := gocv.NewMat()
+	interp := gocv.InterpolationArea
+	if cw < float64(w) {
+		interp = gocv.InterpolationLinear
+	}
+	gocv.Resize(crop, &m, image.Pt(w, h), 0, 0, interp)
+	if rng.Intn(2) == 0 {
+		gocv.Flip(m, &m, 1)
+	}
+	gocv.GaussianBlur(m, &m, image.Pt(3, 3), uniform(rng, 0.3, 0.8), 0, gocv.BorderReflect)
+	return m, nil
 }

@@ -46,6 +46,11 @@ type Options struct {
 	// Workers is how many videos are rendered at once by GenerateClips and
 	// GenerateScripted. Default: the number of CPUs.
 	Workers int
+	// Backgrounds, when not empty, are image files (photos) that each video
+	// picks one of, at random, and crops its background from, instead of
+	// painting one. Video k picks the same file as long as the list is the
+	// same, in the same order.
+	Backgrounds []string
 	// Plain draws the actor alone on a flat grey background: no texture,
 	// noise, shake, lighting drift, occluder or distractors. For debugging
 	// and for tests that need clean frames.

@@ -49,8 +49,9 @@ func (b *bystander) pose(t float64) pose {
 }
 
 // newScene builds the scene for a video of n frames. plain gives a flat
-// grey background and nothing else.
-func newScene(rng *rand.Rand, w, h, fps, n int, st stage, plain bool) (*scene, error) {
+// grey background and nothing else; photos, when given, are the image files
+// backgrounds are cropped from.
+func newScene(rng *rand.Rand, w, h, fps, n int, st stage, plain bool, photos []string) (*scene, error) {
 	s := &scene{plain: plain, w: w, h: h, shake: make([]image.Point, n), grain: make([]image.Point, n)}
 	if plain {
 		s.bg = gocv.NewMatWithSizeFromScalar(gocv.NewScalar(128, 128, 128, 0), h, w, gocv.MatTypeCV8UC3)
@@ -59,7 +60,7 @@ func newScene(rng *rand.Rand, w, h, fps, n int, st stage, plain bool) (*scene, e
 	u := st.unit
 	s.margin = int(math.Ceil(3*u)) + 1
 	var err error
-	if s.bg, err = background(rng, w+2*s.margin, h+2*s.margin); err != nil {
+	if s.bg, err = background(rng, w+2*s.margin, h+2*s.margin, photos); err != nil {
 		return nil, err
 	}
 	if rng.Float64() < 0.5 {

@@ -131,9 +131,9 @@ func newVideo(o Options, rng *rand.Rand, parts []part) (*Video, error) {
 		pt.move = plan(pt.label, p, dur, v.stage, rng, i == 0)
 		p = pt.move.at(dur)
 	}
-	sc, err := newScene(rng, o.Width, o.Height, o.FPS, n, v.stage, o.Plain)
+	sc, err := newScene(rng, o.Width, o.Height, o.FPS, n, v.stage, o.Plain, o.Backgrounds)
 	if err != nil {
-		return nil, fmt.Errorf("synth: scene: %w", err)
+		return nil, err
 	}
 	v.scene = sc
 	return v, nil

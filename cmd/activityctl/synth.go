@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +37,7 @@ func synthMain(ctx context.Context, args []string, w io.Writer) error {
 	workers := fs.Int("workers", 0, "files rendered at once (default: the number of CPUs)")
 	minSeg := fs.Float64("min-segment", 2, "with --scripted: shortest segment, seconds")
 	maxSeg := fs.Float64("max-segment", 5, "with --scripted: longest segment, seconds")
+	photos := fs.String("backgrounds", "", "crop backgrounds from the .jpg and .png photos in folder `PHOTOS` instead of painting them")
 	plain := fs.Bool("plain", false, "flat grey background, no noise, shake, flicker, occluders or bystanders")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage:\n"+
@@ -78,6 +82,11 @@ func synthMain(ctx context.Context, args []string, w io.Writer) error {
 	}
 	if set["classes"] {
 		if o.Classes, err = synth.ParseClasses(*classes); err != nil {
+			return err
+		}
+	}
+	if *photos != "" {
+		if o.Backgrounds, err = listImages(*photos); err != nil {
 			return err
 		}
 	}
@@ -126,4 +135,27 @@ func joinClasses() string {
 		s += c
 	}
 	return s
+}
+
+// listImages returns the .jpg, .jpeg and .png files in dir, sorted, so that
+// a seed picks the same photo whatever order the folder lists them in.
+func listImages(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--backgrounds: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".jpg", ".jpeg", ".png":
+			if !e.IsDir() {
+				out = append(out, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--backgrounds %s: no .jpg, .jpeg or .png files", dir)
+	}
+	sort.Strings(out)
+	return out, nil
 }

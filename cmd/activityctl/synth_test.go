@@ -29,6 +29,7 @@ func TestSynthFlagErrors(t *testing.T) {
 		{[]string{"--scripted", "--min-segment", "6", "--out", out}, "segment length"},
 		{[]string{"--clips", "1", "--out", out, "extra"}, `unexpected argument "extra"`},
 		{[]string{"--frames", "3"}, "flag provided but not defined"},
+		{[]string{"--clips", "1", "--backgrounds", t.TempDir(), "--out", out}, "no .jpg, .jpeg or .png files"},
 	} {
 		var log bytes.Buffer
 		err := synthMain(context.Background(), tc.args, &log)
