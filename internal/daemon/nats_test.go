@@ -56,7 +56,7 @@ func TestPublishedMessagesMatchSchemas(t *testing.T) {
 	}
 	defer sub.Unsubscribe()
 
-	need := []string{"frame", "clip", "event:start", "event:update", "event:end", "status:ended"}
+	need := []string{"frame", "clip", "event:start", "event:update", "event:end", "status:ended", "cam_short:end"}
 	kinds := func() map[string]int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -68,6 +68,9 @@ func TestPublishedMessagesMatchSchemas(t *testing.T) {
 			_ = json.Unmarshal(m.Data, &v)
 			if v.Type != "" {
 				k[kind+":"+v.Type]++
+			}
+			if m.Subject == "activity.cam_short.event" && v.Type == "end" {
+				k["cam_short:end"]++
 			}
 			if v.State != "" {
 				k[kind+":"+v.State]++
@@ -108,6 +111,20 @@ func TestPublishedMessagesMatchSchemas(t *testing.T) {
 		}
 	}
 	t.Logf("validated %d messages: %v", len(msgs), kinds())
+	// The short file's events end when its source ends.
+	shortEnds := 0
+	for _, m := range msgs {
+		var e publisher.EventMsg
+		if m.Subject == "activity.cam_short.event" && json.Unmarshal(m.Data, &e) == nil && e.Type == "end" {
+			shortEnds++
+			if e.Reason != "source_lost" {
+				t.Errorf("cam_short event ended with reason %q, want source_lost", e.Reason)
+			}
+		}
+	}
+	if shortEnds == 0 {
+		t.Error("no cam_short event ended when its file did")
+	}
 
 	// JetStream holds events and clips with Nats-Msg-Id set.
 	js, err := jetstream.New(nc)
