@@ -173,6 +173,18 @@ state_dir: %q
 		}
 		return true
 	})
+	// Let the restarted daemon open events of its own, then stop it.
+	starts := func() int {
+		n := 0
+		for _, m := range readStreamIfAny(nc) {
+			if m.Subject == "activity.killcam.event" && strings.HasSuffix(m.MsgID, "-start") {
+				n++
+			}
+		}
+		return n
+	}
+	delivered := starts()
+	eventually(t, 30*time.Second, "new events after the restart", func() bool { return starts() > delivered })
 	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +192,7 @@ state_dir: %q
 
 	msgs := readStream(t, nc, "ACTIVITY")
 	count := map[string]int{}
-	events := 0
+	events, shutdownEnds := 0, 0
 	for _, m := range msgs {
 		count[m.MsgID]++
 		if m.Header.Get(publisher.HeaderStream) != "killcam" || m.Header.Get(publisher.HeaderModel) == "" {
@@ -188,6 +200,9 @@ state_dir: %q
 		}
 		if m.Subject == "activity.killcam.event" {
 			events++
+			if e := decode[publisher.EventMsg](t, m.Data); e.Type == publisher.EventEnd && e.Reason == "shutdown" {
+				shutdownEnds++
+			}
 		}
 	}
 	for id, n := range count {
@@ -208,6 +223,11 @@ state_dir: %q
 		len(pending), pendingEvents, len(msgs), events)
 	if pendingEvents == 0 {
 		t.Error("the outbox held no events")
+	}
+	// SIGTERM ends the open events (reason shutdown) and sends them before
+	// the daemon exits.
+	if shutdownEnds == 0 {
+		t.Error("no event ended with reason shutdown after SIGTERM")
 	}
 }
 
