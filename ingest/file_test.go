@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -42,9 +43,15 @@ func TestFileSampling30to5(t *testing.T) {
 			t.Errorf("frame %d: gap %v, want 200ms", i, f.Gap)
 		}
 	}
-	states := log.snapshot()
-	if last := states[len(states)-1]; last.State != StateEnded || last.Reason == "" || last.Since.IsZero() {
-		t.Errorf("last state %+v, want ended with a reason", last)
+	var seq []State
+	for _, st := range log.snapshot() {
+		seq = append(seq, st.State)
+	}
+	if fmt.Sprint(seq) != "[connecting online ended]" {
+		t.Errorf("states %v, want connecting, online, ended", seq)
+	}
+	if last := log.snapshot()[len(seq)-1]; last.Reason == "" || last.Since.IsZero() || last.Stream != "f" {
+		t.Errorf("last state %+v, want ended with a reason and a time", last)
 	}
 }
 

@@ -165,3 +165,47 @@ func TestHTTPHLS(t *testing.T) {
 		t.Errorf("first frame: %+v", got[0])
 	}
 }
+
+// TestBackoffResetsAfterStablePeriod uses a camera that drops every
+// connection after 700 ms. Each time the stream was online longer than
+// StableAfter, so the backoff starts again from BackoffMin and every
+// reconnect is quick; without the reset the fifth delay could reach 1.6 s.
+func TestBackoffResetsAfterStablePeriod(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real HTTP server")
+	}
+	inner := mjpegHandler(t)
+	_, base := serveLocal(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 700*time.Millisecond)
+		defer cancel()
+		inner.ServeHTTP(w, r.WithContext(ctx))
+	}))
+	cfg := Config{ID: "flaky", URL: base + "/video.mjpg", FPS: 5, QueueSize: 4,
+		OpenTimeout: 2 * time.Second, ReadTimeout: time.Second,
+		BackoffMin: 100 * time.Millisecond, BackoffMax: 3200 * time.Millisecond, StableAfter: 300 * time.Millisecond}
+	q := NewQueue(cfg.QueueSize)
+	src := NewSource(cfg, q, nil)
+	log := newStatusLog()
+	src.OnStatus = log.add
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- src.Run(ctx) }()
+	frames := countFrames(q)
+	_, i := log.waitFor(t, StateOnline, 0, 5*time.Second)
+	var worst time.Duration
+	for n := 0; n < 5; n++ {
+		lost, j := log.waitFor(t, StateReconnecting, i, 3*time.Second)
+		back, k := log.waitFor(t, StateOnline, j, 3*time.Second)
+		worst = max(worst, back.Since.Sub(lost.Since))
+		i = k
+	}
+	t.Logf("worst reconnect over 5 drops: %v", worst.Round(time.Millisecond))
+	if worst > 600*time.Millisecond {
+		t.Errorf("a reconnect took %v: the backoff was not reset after a stable period", worst)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Error(err)
+	}
+	<-frames.done
+}

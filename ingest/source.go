@@ -100,8 +100,9 @@ type Source struct {
 	// goroutine.
 	OnStatus func(Status)
 
-	mu     sync.Mutex
-	status Status
+	mu        sync.Mutex
+	status    Status
+	announced bool // the first state has been reported
 
 	// emitMu orders frames: an abandoned capture never puts a frame after
 	// its replacement started. It guards seq and attempt.abandoned.
@@ -143,11 +144,12 @@ func (s *Source) Stalls() uint64 { return s.stalls.Load() }
 func (s *Source) setState(st State, reason string) {
 	reason = Redact(reason)
 	s.mu.Lock()
-	if s.status.State == st && s.status.Reason == reason {
+	if s.announced && s.status.State == st && s.status.Reason == reason {
 		s.mu.Unlock()
 		return
 	}
 	s.status = Status{Stream: s.cfg.ID, State: st, Reason: reason, Since: time.Now()}
+	s.announced = true
 	cur := s.status
 	s.mu.Unlock()
 	if st == StateOnline || st == StateEnded {
