@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -109,7 +110,7 @@ func parseSegments(r io.Reader, base, name string) ([]Video, []string, error) {
 		}
 		start, err1 := strconv.ParseFloat(rec[1], 64)
 		end, err2 := strconv.ParseFloat(rec[2], 64)
-		if err1 != nil || err2 != nil || start < 0 || end <= start {
+		if err1 != nil || err2 != nil || !(start >= 0 && end > start) || math.IsInf(end, 1) {
 			return nil, nil, fmt.Errorf("%w: %s line %d: start_s %q and end_s %q must be seconds with start < end", ErrLayout, name, line, rec[1], rec[2])
 		}
 		label := strings.TrimSpace(rec[3])
