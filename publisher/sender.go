@@ -19,7 +19,7 @@ import (
 func (p *Publisher) run() {
 	defer close(p.done)
 	var (
-		setupEpoch uint64
+		setupEpoch = ^uint64(0) // no setup yet
 		kv         jetstream.KeyValue
 		backoff    = 100 * time.Millisecond
 		lastWarn   time.Time
@@ -71,7 +71,7 @@ func (p *Publisher) run() {
 		progress, err := p.sendOldest()
 		if err != nil {
 			if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, jetstream.ErrStreamNotFound) {
-				setupEpoch = 0 // the stream is gone: create it again
+				setupEpoch = ^uint64(0) // the stream is gone: create it again
 			}
 			warn("jetstream publish failed; retrying", err)
 			p.wait(time.After(backoff), nil, nil)
