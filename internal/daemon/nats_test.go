@@ -307,26 +307,42 @@ func TestControlAddListResetRemove(t *testing.T) {
 func TestFrameRateCapAndOff(t *testing.T) {
 	dir := t.TempDir()
 	video := testenv.Video(t, dir, "v.mp4", "160x120", 20, 3)
-	count := func(frames string) (int, int) {
-		t.Helper()
-		cfg := fmt.Sprintf("streams:\n  - {id: cap, url: %q, fps: 10, loop: true}\n", video)
-		nc, stop := startDaemonWithNATS(t, cfg, frames)
-		fsub, _ := nc.SubscribeSync("activity.cap.frame")
-		csub, _ := nc.SubscribeSync("activity.cap.clip")
-		time.Sleep(3 * time.Second)
-		nf, _, _ := fsub.Pending()
-		nclip, _, _ := csub.Pending()
-		stop()
-		return nf, nclip
+	cfg := fmt.Sprintf("streams:\n  - {id: cap, url: %q, fps: 10, loop: true}\n", video)
+
+	nc, stop := startDaemonWithNATS(t, cfg, "frames: {max_rate: 2}")
+	fsub, _ := nc.SubscribeSync("activity.cap.frame")
+	first, err := fsub.NextMsg(20 * time.Second)
+	if err != nil {
+		t.Fatalf("no frame: %v", err)
 	}
-	capped, clips := count("frames: {max_rate: 2}")
-	t.Logf("max_rate 2: %d frame messages and %d clips in 3 s at 10 fps", capped, clips)
-	if capped < 3 || capped > 8 || clips < 1 {
-		t.Errorf("max_rate 2 gave %d frames (want 3-8 in 3 s) and %d clips", capped, clips)
+	var f0 publisher.FrameMsg
+	_ = json.Unmarshal(first.Data, &f0)
+	time.Sleep(3 * time.Second)
+	n, _, _ := fsub.Pending()
+	// Frame messages carry the analysed frame's seq: at 10 fps about 5
+	// frames are analysed per message sent at 2 per second.
+	var last publisher.FrameMsg
+	for i := 0; i < n; i++ {
+		m, _ := fsub.NextMsg(time.Second)
+		_ = json.Unmarshal(m.Data, &last)
 	}
-	off, clips := count("frames: {enabled: false}")
-	if off != 0 || clips < 1 {
-		t.Errorf("frames off gave %d frames and %d clips", off, clips)
+	stop()
+	t.Logf("max_rate 2: %d frame messages in 3 s; frames %d to %d analysed meanwhile", n, f0.Seq, last.Seq)
+	if n < 1 || n > 8 {
+		t.Errorf("max_rate 2 sent %d frame messages in 3 s, want at most 7", n)
+	}
+	if n > 0 && float64(last.Seq-f0.Seq)/float64(n) < 2.5 {
+		t.Errorf("frames %d..%d in %d messages: the cap did not skip frames", f0.Seq, last.Seq, n)
+	}
+
+	nc, _ = startDaemonWithNATS(t, cfg, "frames: {enabled: false}")
+	fsub, _ = nc.SubscribeSync("activity.cap.frame")
+	csub, _ := nc.SubscribeSync("activity.cap.clip")
+	if _, err := csub.NextMsg(20 * time.Second); err != nil {
+		t.Fatalf("frames off: no clip either: %v", err)
+	}
+	if n, _, _ := fsub.Pending(); n != 0 {
+		t.Errorf("frames off sent %d frame messages", n)
 	}
 }
 
