@@ -83,6 +83,9 @@ func TestBatcherRoutes(t *testing.T) {
 
 // TestExtractNoAllocs checks that the hot path makes no Go allocations.
 func TestExtractNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
 	in := installed(t)
 	cfg := mobilenetConfig(in, modelstore.OutputBlock10, ModeGrid)
 	b := openONNX(t, cfg)
