@@ -85,7 +85,12 @@ func ffmpegOptions(k Kind, transport string, timeout time.Duration) string {
 		us = DefaultOpenTimeout.Microseconds()
 	}
 	switch k {
-	case KindRTSP, KindHTTP:
+	case KindRTSP:
+		// FFmpeg probes a stream for up to 5 s of it; over RTSPS that took
+		// 6.8 s of wall time here, past the default open timeout. Two
+		// seconds still spans a camera's usual keyframe interval.
+		return fmt.Sprintf("rtsp_transport;%s|timeout;%d|analyzeduration;2000000", transport, us)
+	case KindHTTP:
 		return fmt.Sprintf("rtsp_transport;%s|timeout;%d", transport, us)
 	case KindRTMP:
 		// FLV announces audio that a camera often never sends; FFmpeg then

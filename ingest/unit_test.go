@@ -152,7 +152,7 @@ func TestEnvGate(t *testing.T) {
 }
 
 func TestFFmpegOptions(t *testing.T) {
-	if got := ffmpegOptions(KindRTSP, "udp", 3*time.Second); got != "rtsp_transport;udp|timeout;3000000" {
+	if got := ffmpegOptions(KindRTSP, "udp", 3*time.Second); got != "rtsp_transport;udp|timeout;3000000|analyzeduration;2000000" {
 		t.Errorf("rtsp: %q", got)
 	}
 	if got := ffmpegOptions(KindRTMP, "", 2*time.Second); got != "rtsp_transport;tcp|rw_timeout;2000000|analyzeduration;1000000" {
