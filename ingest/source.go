@@ -59,6 +59,10 @@ type Config struct {
 	Width, Height int
 	CaptureFPS    float64
 	FourCC        string
+
+	// Metrics, when set, receives the source's state, reconnects and
+	// stalls.
+	Metrics *Metrics
 }
 
 func (c Config) withDefaults() Config {
@@ -152,6 +156,7 @@ func (s *Source) setState(st State, reason string) {
 	s.announced = true
 	cur := s.status
 	s.mu.Unlock()
+	s.cfg.Metrics.setState(s.cfg.ID, st)
 	if st == StateOnline || st == StateEnded {
 		s.log.Info("source state", zap.String("state", string(st)))
 	} else if reason != "" {
@@ -201,6 +206,7 @@ func (s *Source) Run(ctx context.Context) error {
 				// its time continues after the last one.
 				offset = res.lastPTS + time.Duration(float64(time.Second)/s.cfg.FPS)
 				s.reconnects.Add(1)
+				s.cfg.Metrics.reconnect(s.cfg.ID)
 				continue
 			case res.eof:
 				s.setState(StateEnded, "end of file")
@@ -226,6 +232,7 @@ func (s *Source) Run(ctx context.Context) error {
 			return nil
 		}
 		s.reconnects.Add(1)
+		s.cfg.Metrics.reconnect(s.cfg.ID)
 	}
 }
 
@@ -309,6 +316,7 @@ func (s *Source) runAttempt(ctx context.Context, t target, offset time.Duration)
 			if a.stalledFor() > s.cfg.ReadTimeout {
 				s.abandon(a)
 				s.stalls.Add(1)
+				s.cfg.Metrics.stall(s.cfg.ID)
 				return result{err: fmt.Errorf("%w %s: no frame within %s", ErrStalled, shown, s.cfg.ReadTimeout),
 					online: !onlineAt.IsZero(), onlineFor: onlineFor()}
 			}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestParseKind(t *testing.T) {
@@ -161,4 +164,57 @@ func TestFFmpegOptions(t *testing.T) {
 	if got := ffmpegOptions(KindFile, "tcp", time.Second); got != "" {
 		t.Errorf("file: %q", got)
 	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	src := NewSource(Config{ID: "cam", URL: "/dev/video97", Metrics: m,
+		BackoffMin: 20 * time.Millisecond, BackoffMax: 40 * time.Millisecond}, NewQueue(1), nil)
+	if err := src.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := gauge(t, reg, "activityd_ingest_source_state", "offline"); v != 1 {
+		t.Errorf("offline gauge %v", v)
+	}
+	if v := gauge(t, reg, "activityd_ingest_source_state", "online"); v != 0 {
+		t.Errorf("online gauge %v", v)
+	}
+	if v := gauge(t, reg, "activityd_ingest_reconnects_total", ""); v < 3 || v != float64(src.Reconnects()) {
+		t.Errorf("reconnects %v, source says %d", v, src.Reconnects())
+	}
+}
+
+// gauge reads the value of a series of reg by name and, if not empty, its
+// state label.
+func gauge(t *testing.T, reg *prometheus.Registry, name, state string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			match := state == ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "state" && l.GetValue() == state {
+					match = true
+				}
+			}
+			if !match {
+				continue
+			}
+			if m.GetGauge() != nil {
+				return m.GetGauge().GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no series %s{state=%q}", name, state)
+	return 0
 }

@@ -54,11 +54,12 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	streams := make([]ingest.Config, len(cfg.Streams))
+	ingestMetrics := ingest.NewMetrics(reg)
 	for i, s := range cfg.Streams {
 		streams[i] = ingest.Config{ID: s.ID, URL: s.URL, FPS: s.FPS, Loop: s.Loop, Realtime: s.IsRealtime(),
 			QueueSize: s.QueueSize, RTSPTransport: s.RTSPTransport, OpenTimeout: s.OpenTimeout,
 			ReadTimeout: s.ReadTimeout, BackoffMin: s.BackoffMin, BackoffMax: s.BackoffMax,
-			Width: s.Width, Height: s.Height, CaptureFPS: s.CaptureFPS, FourCC: s.FourCC}
+			Width: s.Width, Height: s.Height, CaptureFPS: s.CaptureFPS, FourCC: s.FourCC, Metrics: ingestMetrics}
 	}
 	pl, err := pipeline.New(pipeline.Config{
 		Streams: streams, TopK: cfg.Model.TopK,
