@@ -13,8 +13,9 @@ import (
 // [I_l, H] and whh[l][k] [H, H] (the transpose of PyTorch's block k, so
 // that a batch [B, I] multiplies it directly), bih[l][k] and bhh[l][k] [H].
 // One node per gate rather than one [I, G*H] matrix sliced into gates:
-// column slices of a matrix give wrong values in gorgonia v0.9.18 when H is
-// 128 or 256 (TestGraphMatchesStep covers such sizes).
+// slices of a matrix give wrong values in gorgonia v0.9.18 (column slices
+// at H = 128 or 256; row blocks of a [T*B, H] product at batch 32), so the
+// graph uses no Slice at all (TestGraphMatchesStep covers such sizes).
 type params struct {
 	wih, whh, bih, bhh [][]*G.Node
 	headW, headB       *G.Node // [H, C], [C]

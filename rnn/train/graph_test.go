@@ -163,7 +163,7 @@ func TestGraphMatchesStep(t *testing.T) {
 	for _, sz := range sizes {
 		dt, I, H := sz.dt, sz.I, sz.H
 		for _, cell := range []rnn.Cell{rnn.CellRNN, rnn.CellGRU, rnn.CellLSTM} {
-			const B, T, C = 3, 12, 5
+			const B, T, C = 16, 12, 5
 			spec := Spec{Cell: cell, Input: I, Hidden: H, Layers: 2, Classes: C, Mode: rnn.ModeManyToMany}
 			m := rnn.NewRandom(cell, I, H, 2, []string{"a", "b", "c", "d", "e"}, 3)
 			u, err := build(spec, m, B, T, dt)
