@@ -111,6 +111,16 @@ func TestPublishedMessagesMatchSchemas(t *testing.T) {
 		}
 	}
 	t.Logf("validated %d messages: %v", len(msgs), kinds())
+	// A many-to-many model's clips average the frames of 1 s windows of
+	// stream time (nats.clips.window_s), 5 frames at 5 fps.
+	for _, m := range msgs {
+		var c publisher.ClipMsg
+		if strings.HasSuffix(m.Subject, ".clip") && json.Unmarshal(m.Data, &c) == nil {
+			if d := c.EndPTS - c.StartPTS; d < 0.999 || d > 1.001 || c.Frames < 4 || c.Frames > 6 {
+				t.Errorf("clip spans %.3f s with %d frames, want 1 s and 5: %s", d, c.Frames, m.Data)
+			}
+		}
+	}
 	// The short file's events end when its source ends.
 	shortEnds := 0
 	for _, m := range msgs {
