@@ -82,9 +82,9 @@ type Publisher struct {
 // retried forever with jittered backoff, also when the server refuses the
 // credentials (logged once per episode, never with the secret). Events and
 // clips wait in the outbox until JetStream acknowledges them. Use
-// WaitConnected to wait for the first connection.
-func Connect(ctx context.Context, cfg Config, log *zap.Logger) (*Publisher, error) {
-	_ = ctx
+// WaitConnected to wait for the first connection. ctx is not used: nothing
+// here blocks.
+func Connect(_ context.Context, cfg Config, log *zap.Logger) (*Publisher, error) {
 	if cfg.Stream == "" {
 		cfg.Stream = "ACTIVITY"
 	}
