@@ -193,6 +193,9 @@ func (s *Source) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if res.err == nil && !res.eof { // not expected; never report a nil reason
+			res.err = fmt.Errorf("%w %s: the capture ended without a reason", ErrLost, Redact(s.cfg.URL))
+		}
 		if res.online {
 			everOnline = true
 			if res.onlineFor >= s.cfg.StableAfter {
