@@ -157,3 +157,15 @@ func writeTestPKI(t *testing.T, dir string) (ca, cert, key, clientCert, clientKe
 	clientCert, clientKey = leaf("client", 3, x509.ExtKeyUsageClientAuth)
 	return ca, cert, key, clientCert, clientKey
 }
+
+// TestSeveralServers: nats.url may list several servers; a dead one first
+// does not stop the daemon reaching a live one.
+func TestSeveralServers(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	srv := runServer(t, port, filepath.Join(dir, "js"), nil)
+	defer stopServer(srv)
+	dead := freePort(t)
+	connectAndSend(t, publisher.Config{URL: url(dead) + "," + url(port), Prefix: "activity",
+		OutboxDir: filepath.Join(dir, "outbox")})
+}
