@@ -59,6 +59,12 @@ type ONNXConfig struct {
 	Trusted bool
 	// Prober runs the probe; nil means DefaultProber.
 	Prober *Prober
+	// Engine is EngineOpenCV (the default), EngineORT or EngineAuto;
+	// RuntimeLib is the ONNX Runtime library and Threads its intra-op
+	// threads (0: one per core).
+	Engine     string
+	RuntimeLib string
+	Threads    int
 }
 
 func (c *ONNXConfig) check() error {
@@ -100,7 +106,7 @@ func (c *ONNXConfig) check() error {
 // and routes each vector back to its stream.
 type ONNX struct {
 	cfg      ONNXConfig
-	net      gocv.Net
+	eng      engine
 	dim      int
 	outShape []int // without the batch dimension
 	lut      [3][256]float32
@@ -116,9 +122,84 @@ type ONNX struct {
 	passes   atomic.Int64
 
 	// owned by the batching goroutine
-	blobs   []gocv.Mat // blobs[n-1] holds a batch of n
 	resized gocv.Mat
 	batch   []*request
+}
+
+// engine runs the network. input returns the reused NCHW input memory for
+// a batch of n; forward runs that batch and returns the output, valid
+// until the next call, with its shape (batch first).
+type engine interface {
+	name() string
+	input(n int) ([]float32, error)
+	forward(n int) ([]float32, error)
+	// outShape is the shape of the last forward's output, batch first.
+	outShape() []int
+	close()
+}
+
+// cvEngine runs the network with OpenCV's DNN module.
+type cvEngine struct {
+	net    gocv.Net
+	output string
+	shape  [3]int     // C, H, W of the input
+	blobs  []gocv.Mat // blobs[n-1] holds a batch of n
+	out    gocv.Mat   // the last output, closed on the next pass
+	// fallback says why ONNX Runtime was not used under engine auto.
+	fallback string
+}
+
+func newCVEngine(path, output string, c, h, w, maxBatch int) (*cvEngine, error) {
+	e := &cvEngine{output: output, shape: [3]int{c, h, w}, blobs: make([]gocv.Mat, maxBatch)}
+	e.net = gocv.ReadNetFromONNX(path)
+	if e.net.Empty() {
+		_ = e.net.Close()
+		return nil, fmt.Errorf("features: OpenCV could not load %s", path)
+	}
+	_ = e.net.SetPreferableBackend(gocv.NetBackendOpenCV)
+	_ = e.net.SetPreferableTarget(gocv.NetTargetCPU)
+	return e, nil
+}
+
+func (e *cvEngine) name() string { return "opencv" }
+
+func (e *cvEngine) blob(n int) gocv.Mat {
+	if e.blobs[n-1].Ptr() == nil {
+		e.blobs[n-1] = gocv.NewMatWithSizesWithScalar([]int{n, e.shape[0], e.shape[1], e.shape[2]}, gocv.MatTypeCV32F, gocv.NewScalar(0, 0, 0, 0))
+	}
+	return e.blobs[n-1]
+}
+
+func (e *cvEngine) input(n int) ([]float32, error) {
+	b := e.blob(n)
+	return b.DataPtrFloat32()
+}
+
+func (e *cvEngine) outShape() []int { return e.out.Size() }
+
+func (e *cvEngine) forward(n int) ([]float32, error) {
+	if e.out.Ptr() != nil {
+		_ = e.out.Close()
+	}
+	e.net.SetInput(e.blob(n), "")
+	e.out = e.net.Forward(e.output)
+	res, err := e.out.DataPtrFloat32()
+	if err != nil {
+		return nil, fmt.Errorf("features: output %s: %w", e.output, err)
+	}
+	return res, nil
+}
+
+func (e *cvEngine) close() {
+	if e.out.Ptr() != nil {
+		_ = e.out.Close()
+	}
+	_ = e.net.Close()
+	for i := range e.blobs {
+		if e.blobs[i].Ptr() != nil {
+			_ = e.blobs[i].Close()
+		}
+	}
 }
 
 type request struct {
@@ -164,14 +245,13 @@ func OpenONNX(ctx context.Context, cfg ONNXConfig) (*ONNX, error) {
 		}
 	}
 	b := &ONNX{cfg: cfg, reqs: make(chan *request), stop: make(chan struct{}), done: make(chan struct{}),
-		resized: gocv.NewMat(), blobs: make([]gocv.Mat, cfg.BatchSize)}
-	b.net = gocv.ReadNetFromONNX(cfg.Path)
-	if b.net.Empty() {
-		b.release()
-		return nil, fmt.Errorf("features: OpenCV could not load %s", cfg.Path)
+		resized: gocv.NewMat()}
+	eng, err := openEngine(cfg)
+	if err != nil {
+		_ = b.resized.Close()
+		return nil, err
 	}
-	_ = b.net.SetPreferableBackend(gocv.NetBackendOpenCV)
-	_ = b.net.SetPreferableTarget(gocv.NetTargetCPU)
+	b.eng = eng
 	b.setupLUT()
 	if err := b.discoverShape(); err != nil {
 		b.release()
@@ -235,11 +315,13 @@ func (b *ONNX) setupLUT() {
 // discoverShape runs one frame to learn the output shape and the vector
 // length of the mode.
 func (b *ONNX) discoverShape() error {
-	blob := b.blob(1)
-	b.net.SetInput(blob, "")
-	out := b.net.Forward(b.cfg.Output)
-	defer out.Close()
-	size := out.Size()
+	if _, err := b.eng.input(1); err != nil {
+		return err
+	}
+	if _, err := b.eng.forward(1); err != nil {
+		return err
+	}
+	size := b.eng.outShape()
 	if len(size) < 2 || size[0] != 1 {
 		return fmt.Errorf("features: %s: output %s has shape %v", b.cfg.Path, b.cfg.Output, size)
 	}
@@ -265,14 +347,6 @@ func (b *ONNX) discoverShape() error {
 		return fmt.Errorf("features: %s: feature_mode map needs a spatial output (N,C,H,W); %s is %v", b.cfg.Path, b.cfg.Output, size)
 	}
 	return nil
-}
-
-// blob returns the reused input blob for a batch of n.
-func (b *ONNX) blob(n int) gocv.Mat {
-	if b.blobs[n-1].Ptr() == nil {
-		b.blobs[n-1] = gocv.NewMatWithSizesWithScalar([]int{n, 3, b.cfg.Height, b.cfg.Width}, gocv.MatTypeCV32F, gocv.NewScalar(0, 0, 0, 0))
-	}
-	return b.blobs[n-1]
 }
 
 // Name identifies the backbone and the feature mode.
@@ -316,13 +390,20 @@ func (b *ONNX) Close() error {
 }
 
 func (b *ONNX) release() {
-	_ = b.net.Close()
+	b.eng.close()
 	_ = b.resized.Close()
-	for i := range b.blobs {
-		if b.blobs[i].Ptr() != nil {
-			_ = b.blobs[i].Close()
-		}
+}
+
+// Engine names what runs the network: "opencv" or "onnxruntime".
+func (b *ONNX) Engine() string { return b.eng.name() }
+
+// Fallback says why engine auto did not use ONNX Runtime ("" if it did, or
+// if another engine was asked for).
+func (b *ONNX) Fallback() string {
+	if cv, ok := b.eng.(*cvEngine); ok {
+		return cv.fallback
 	}
+	return ""
 }
 
 func (b *ONNX) loop() {
@@ -366,8 +447,7 @@ func (b *ONNX) loop() {
 // forward pass and writes each frame's vector to its destination.
 func (b *ONNX) run(batch []*request) error {
 	n := len(batch)
-	blob := b.blob(n)
-	data, err := blob.DataPtrFloat32()
+	data, err := b.eng.input(n)
 	if err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
@@ -377,12 +457,9 @@ func (b *ONNX) run(batch []*request) error {
 			return err
 		}
 	}
-	b.net.SetInput(blob, "")
-	out := b.net.Forward(b.cfg.Output)
-	defer out.Close()
-	res, err := out.DataPtrFloat32()
+	res, err := b.eng.forward(n)
 	if err != nil {
-		return fmt.Errorf("features: output %s: %w", b.cfg.Output, err)
+		return err
 	}
 	size := 1
 	for _, d := range b.outShape {

@@ -45,6 +45,9 @@ type Options struct {
 	BatchWait time.Duration
 	// Prober overrides the child-process prober.
 	Prober *Prober
+	// Engine is auto (ONNX Runtime when installed, else OpenCV),
+	// onnxruntime or opencv; empty means opencv.
+	Engine string
 }
 
 type descriptorBackbone struct{}
@@ -62,6 +65,7 @@ func Open(ctx context.Context, o Options) (Backbone, error) {
 	SetThreads(o.Threads)
 	cfg := ONNXConfig{
 		Mode: o.Mode, Grid: o.Grid, BatchSize: o.BatchSize, BatchWait: o.BatchWait, Prober: o.Prober,
+		Engine: o.Engine, Threads: o.Threads,
 		Scale: 1.0 / 255, Std: [3]float64{1, 1, 1}, SwapRB: true,
 	}
 	if cfg.Mode == "" {
@@ -128,6 +132,15 @@ func Open(ctx context.Context, o Options) (Backbone, error) {
 	}
 	if len(o.Mean) != 0 && len(o.Mean) != 3 || len(o.Std) != 0 && len(o.Std) != 3 {
 		return nil, errors.New("features: mean and std take three values")
+	}
+	if cfg.Engine == EngineAuto || cfg.Engine == EngineORT {
+		lib, err := modelstore.RuntimePath(modelstore.SearchDirs(o.StateDir))
+		switch {
+		case err != nil && cfg.Engine == EngineORT:
+			return nil, fmt.Errorf("%w: %v", ErrRuntime, err)
+		case err == nil:
+			cfg.RuntimeLib = lib
+		}
 	}
 	return OpenONNX(ctx, cfg)
 }

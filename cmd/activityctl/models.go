@@ -16,7 +16,7 @@ import (
 func runModels(ctx context.Context, args []string) error {
 	usage := func() {
 		fmt.Fprint(os.Stderr, "usage: activityctl models fetch|list|path|probe [flags]\n\n"+
-			"  fetch [NAME...]  obtain and convert backbones (default mobilenet_v2); once\n"+
+			"  fetch [NAME...]  obtain backbones and the runtime (default mobilenet_v2 onnxruntime); once\n"+
 			"  list             show installed backbones\n"+
 			"  path NAME        print the absolute path of NAME's ONNX file; exit 1 if absent\n"+
 			"  probe            load and run an ONNX file once (used in a child process)\n\n"+
@@ -63,10 +63,18 @@ func runModels(ctx context.Context, args []string) error {
 		}
 		names := fs.Args()
 		if len(names) == 0 {
-			names = []string{modelstore.MobileNetV2}
+			names = []string{modelstore.MobileNetV2, modelstore.ONNXRuntimeName}
 		}
 		store := modelstore.Store{Dir: target}
 		for _, n := range names {
+			if n == modelstore.ONNXRuntimeName {
+				p, did, err := store.FetchRuntime(ctx, modelstore.Fetcher{Log: os.Stderr})
+				if err != nil {
+					return err
+				}
+				fmt.Printf("%s %s: %s\n", n, map[bool]string{true: "installed", false: "already installed"}[did], p)
+				continue
+			}
 			in, did, err := store.Fetch(ctx, modelstore.Fetcher{Log: os.Stderr}, n)
 			if err != nil {
 				return err
@@ -95,6 +103,17 @@ func runModels(ctx context.Context, args []string) error {
 	case "path":
 		if fs.NArg() != 1 {
 			return errors.New("usage: activityctl models path NAME")
+		}
+		if fs.Arg(0) == modelstore.ONNXRuntimeName {
+			p, err := modelstore.RuntimePath(dirs)
+			if err != nil {
+				return err
+			}
+			if p == "" {
+				return fmt.Errorf("%w: %s", modelstore.ErrNotInstalled, fs.Arg(0))
+			}
+			fmt.Println(p)
+			return nil
 		}
 		in, err := modelstore.Find(dirs, fs.Arg(0))
 		if err != nil {

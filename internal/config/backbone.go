@@ -35,10 +35,13 @@ type Backbone struct {
 	// pass; BatchWait how long a partial batch waits for more.
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
+	// Engine runs the backbone: auto (ONNX Runtime when its library is
+	// installed, else OpenCV), onnxruntime (an error without it) or opencv.
+	Engine string `yaml:"engine"`
 }
 
 func defaultBackbone() Backbone {
-	return Backbone{FeatureMode: "global", Grid: 2, BatchSize: 1, BatchWait: 5 * time.Millisecond}
+	return Backbone{FeatureMode: "global", Grid: 2, BatchSize: 1, BatchWait: 5 * time.Millisecond, Engine: "auto"}
 }
 
 // validateBackbone checks the backbone keys of m.
@@ -90,6 +93,11 @@ func validateBackbone(m Model, bad func(key string, val any, why string)) {
 	}
 	if b.BatchSize < 1 || b.BatchSize > 64 {
 		bad("model.batch_size", b.BatchSize, "must be between 1 and 64")
+	}
+	switch b.Engine {
+	case "auto", "onnxruntime", "opencv":
+	default:
+		bad("model.engine", b.Engine, "must be auto, onnxruntime or opencv")
 	}
 	if b.BatchWait < 0 || b.BatchWait > time.Second {
 		bad("model.batch_wait", fmt.Sprint(b.BatchWait), "must be between 0 and 1s")

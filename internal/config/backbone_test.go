@@ -21,13 +21,14 @@ model:
   threads: 2
   batch_size: 4
   batch_wait: 8ms
+  engine: opencv
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := cfg.Model.Features
 	if b.FeatureMode != "grid" || b.Grid != 3 || b.InputSize[0] != 256 || b.Scale != 0.017 || b.Mean[2] != 103.5 ||
-		b.SwapRB == nil || *b.SwapRB || b.Outputs[1] != "layer3" || b.Threads != 2 || b.BatchSize != 4 || b.BatchWait != 8*time.Millisecond {
+		b.SwapRB == nil || *b.SwapRB || b.Outputs[1] != "layer3" || b.Threads != 2 || b.BatchSize != 4 || b.BatchWait != 8*time.Millisecond || b.Engine != "opencv" {
 		t.Errorf("decoded %+v", b)
 	}
 	def := Default().Model.Features
@@ -49,6 +50,7 @@ func TestBadBackboneKeys(t *testing.T) {
 		"model: {batch_wait: 5s}":                           {"model.batch_wait", "1s"},
 		"model: {threads: -1}":                              {"model.threads"},
 		"model: {scale: -1}":                                {"model.scale"},
+		"model: {engine: tensorflow}":                       {"model.engine", `"tensorflow"`},
 	}
 	for yml, want := range cases {
 		_, err := Parse([]byte(yml))

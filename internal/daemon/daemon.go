@@ -44,7 +44,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	backbone, err := openBackbone(ctx, cfg)
+	backbone, err := openBackbone(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
