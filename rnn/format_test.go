@@ -254,8 +254,10 @@ func FuzzUnmarshal(f *testing.F) {
 		b, _ := m.Marshal()
 		f.Add(b)
 	}
-	if b, err := os.ReadFile("testdata/gru-tiny.safetensors"); err == nil {
-		f.Add(b)
+	for _, name := range []string{"gru-tiny", "lstm-tiny"} {
+		if b, err := os.ReadFile("testdata/" + name + ".safetensors"); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -125,3 +125,28 @@ func TestTorchParity(t *testing.T) {
 		}
 	}
 }
+
+// TestTorchGolden runs models that PyTorch saved (rnn/testdata, made by
+// torch_ref.py) and compares with the probabilities PyTorch computed then,
+// so the check holds where python3-torch is not installed.
+func TestTorchGolden(t *testing.T) {
+	b, err := os.ReadFile("testdata/torch-golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden map[string][][]float32
+	if err := json.Unmarshal(b, &golden); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range golden {
+		m, err := Load(filepath.Join("testdata", name+".safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := maxDiff(t, m.Sequence(readX(t, filepath.Join("testdata", name+"-x.safetensors"))), want)
+		t.Logf("%s: max |probs difference| from PyTorch %.2g", name, d)
+		if d > 1e-5 {
+			t.Errorf("%s differs from PyTorch by %.2g", name, d)
+		}
+	}
+}
