@@ -50,14 +50,13 @@ type unrolled struct {
 
 // Spec is the shape of the network and the problem.
 type Spec struct {
-	Cell      rnn.Cell
-	Input     int
-	Hidden    int
-	Layers    int
-	Classes   int
-	Mode      rnn.Mode
-	Head      rnn.Head
-	NumLabels int // = Classes; kept for clarity in errors
+	Cell    rnn.Cell
+	Input   int
+	Hidden  int
+	Layers  int
+	Classes int
+	Mode    rnn.Mode
+	Head    rnn.Head
 }
 
 // build unrolls the network for B sequences of T steps. Parameter values
