@@ -567,3 +567,25 @@ func (e *onnxExtractor) Close() error {
 	}
 	return nil
 }
+
+// TimeForward preprocesses each frame into the input and times the
+// forward passes alone, one frame per pass, returning the seconds spent in
+// them. It is for benchmarks: call it while no extractor is in use.
+func (b *ONNX) TimeForward(frames []gocv.Mat) (float64, error) {
+	var total time.Duration
+	for _, f := range frames {
+		in, err := b.eng.input(1)
+		if err != nil {
+			return 0, err
+		}
+		if err := b.prepare(f, in[:3*b.cfg.Width*b.cfg.Height]); err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		if _, err := b.eng.forward(1); err != nil {
+			return 0, err
+		}
+		total += time.Since(start)
+	}
+	return total.Seconds(), nil
+}
