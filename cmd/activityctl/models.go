@@ -99,6 +99,10 @@ func runModels(ctx context.Context, args []string) error {
 				fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\t%s\n", m.Name, m.Package, m.Version, m.License, m.SHA256, in.Path)
 			}
 		}
+		if p, err := modelstore.RuntimePath(dirs); err == nil && p != "" {
+			rt := modelstore.ONNXRuntime()
+			fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\t%s\n", rt.Name, rt.Package, rt.Version, rt.License, rt.SHA256, p)
+		}
 		return tw.Flush()
 	case "path":
 		if fs.NArg() != 1 {
