@@ -68,6 +68,7 @@ func (a *attempt) read(vc *videoCapture, img *gocv.Mat) attemptEnd {
 	s := a.src
 	live := a.t.kind.Live()
 	sampler := NewSampler(s.cfg.FPS)
+	read := s.cfg.Metrics.readCounter(s.cfg.ID)
 	var (
 		frames, sinceLoop  int
 		lastPTS            time.Duration
@@ -112,6 +113,7 @@ func (a *attempt) read(vc *videoCapture, img *gocv.Mat) attemptEnd {
 		now := time.Now()
 		frames++
 		sinceLoop++
+		read.Inc()
 		if frames == 1 {
 			close(a.first)
 		}

@@ -6,6 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 // URL, which can carry credentials). One value is shared by every source.
 type Metrics struct {
 	state      *prometheus.GaugeVec
+	read       *prometheus.CounterVec
 	reconnects *prometheus.CounterVec
 	stalls     *prometheus.CounterVec
 }
@@ -18,6 +19,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "activityd_ingest_source_state",
 			Help: "1 for the state each stream's source is in, 0 for the others.",
 		}, []string{"stream", "state"}),
+		read: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "activityd_ingest_frames_read_total",
+			Help: "Frames decoded from each stream's source, before sampling.",
+		}, []string{"stream"}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "activityd_ingest_reconnects_total",
 			Help: "Times a source was reopened after a failure, a stall or the end of a loop.",
@@ -28,7 +33,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"stream"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.state, m.reconnects, m.stalls)
+		reg.MustRegister(m.state, m.read, m.reconnects, m.stalls)
 	}
 	return m
 }
@@ -58,4 +63,13 @@ func (m *Metrics) stall(stream string) {
 	if m != nil {
 		m.stalls.WithLabelValues(stream).Inc()
 	}
+}
+
+// readCounter returns the stream's frames-read counter; without metrics, a
+// counter nobody collects.
+func (m *Metrics) readCounter(stream string) prometheus.Counter {
+	if m == nil {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
+	}
+	return m.read.WithLabelValues(stream)
 }

@@ -5,6 +5,7 @@ import "github.com/prometheus/client_golang/prometheus"
 // Metrics are the publisher's Prometheus series.
 type Metrics struct {
 	framesDropped *prometheus.CounterVec
+	messages      *prometheus.CounterVec
 	durable       *prometheus.CounterVec
 	outboxDropped prometheus.Counter
 	outboxLen     prometheus.Gauge
@@ -18,6 +19,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "activityd_publisher_frames_dropped_total",
 			Help: "Frame messages dropped while NATS was unreachable, by stream.",
 		}, []string{"stream"}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "activityd_publisher_messages_total",
+			Help: "Messages delivered to NATS by subject kind (frame, status: published; event, clip: acknowledged by JetStream).",
+		}, []string{"kind"}),
 		durable: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "activityd_publisher_jetstream_acked_total",
 			Help: "Events and clips acknowledged by JetStream, by kind.",
@@ -32,7 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.framesDropped, m.durable, m.outboxDropped, m.outboxLen)
+		reg.MustRegister(m.framesDropped, m.messages, m.durable, m.outboxDropped, m.outboxLen)
 	}
 	return m
 }

@@ -270,7 +270,11 @@ func (p *Publisher) publish(subject, stream, model string, v any) error {
 	msg.Data = data
 	msg.Header.Set(HeaderStream, stream)
 	msg.Header.Set(HeaderModel, model)
-	return p.nc.PublishMsg(msg)
+	if err := p.nc.PublishMsg(msg); err != nil {
+		return err
+	}
+	p.metrics.messages.WithLabelValues(subject[strings.LastIndexByte(subject, '.')+1:]).Inc()
+	return nil
 }
 
 // send publishes one record to JetStream and waits for the ack.
@@ -286,6 +290,7 @@ func (p *Publisher) send(ctx context.Context, r Record) error {
 	}
 	kind := r.Subject[strings.LastIndexByte(r.Subject, '.')+1:]
 	p.metrics.durable.WithLabelValues(kind).Inc()
+	p.metrics.messages.WithLabelValues(kind).Inc()
 	return nil
 }
 

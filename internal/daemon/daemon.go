@@ -104,6 +104,15 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		}
 	}()
 	pl.SetSink(pub)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "activityd_publisher_nats_connected",
+		Help: "1 while the NATS connection is up, 0 while it is reconnecting.",
+	}, func() float64 {
+		if pub.Conn().IsConnected() {
+			return 1
+		}
+		return 0
+	}))
 	if cfg.NATS.Ctl.Enabled {
 		if _, err := pub.ServeControl(pl); err != nil {
 			return fmt.Errorf("control service: %w", err)

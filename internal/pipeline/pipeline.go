@@ -151,7 +151,6 @@ func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config) error {
 	w.run(q)
 	p.forget(sc.ID)
 	err = <-srcErr
-	p.cfg.Metrics.dropped.WithLabelValues(sc.ID, "queue_full").Add(float64(q.Dropped()))
 	if err != nil {
 		log.Error("source failed", zap.Error(err))
 		return fmt.Errorf("stream %s: %w", sc.ID, err)
@@ -178,13 +177,19 @@ func (w *worker) run(q *ingest.Queue) {
 	probs := make([]float32, w.model.Classes())
 	state := w.model.NewState()
 	analysed := w.metrics.analysed.WithLabelValues(w.stream)
+	queueDrops := w.metrics.dropped.WithLabelValues(w.stream, "queue_full")
 	var lastWarn time.Time
+	var counted uint64 // queue drops already added to the metric
 	defer w.out.finish()
 	for {
 		w.out.poll(state)
 		// The queue is closed by the source when it stops: reading until
 		// then flushes what was captured.
 		w.beat.Store(time.Now().UnixNano())
+		if d := q.Dropped(); d > counted {
+			queueDrops.Add(float64(d - counted))
+			counted = d
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), idleTick)
 		f, err := q.Get(ctx)
 		cancel()
@@ -197,8 +202,11 @@ func (w *worker) run(q *ingest.Queue) {
 		if f.Discontinuity {
 			state.Reset()
 		}
+		t0 := time.Now()
 		err = w.ex.Extract(f.Mat, feat)
 		f.Close()
+		t1 := time.Now()
+		w.metrics.extract.Observe(t1.Sub(t0).Seconds())
 		if err != nil {
 			if time.Since(lastWarn) > time.Second {
 				w.log.Warn("feature extraction failed", zap.Error(err))
@@ -207,7 +215,9 @@ func (w *worker) run(q *ingest.Queue) {
 			continue
 		}
 		w.model.Step(state, feat, probs)
+		w.metrics.step.Observe(time.Since(t1).Seconds())
 		w.out.frame(&f, feat, probs, w.message(&f, probs))
+		w.metrics.latency.Observe(time.Since(f.Captured).Seconds())
 		analysed.Inc()
 		w.total.Add(1)
 	}
