@@ -19,9 +19,11 @@ type command struct {
 
 // commands lists every subcommand; each lives in its own file.
 var commands = map[string]command{
+	"synth":   {"render a labelled synthetic activity video data set", runSynth},
 	"infer":   {"run a model over a feature tensor and print each step's probabilities", runInfer},
 	"train":   {"train a recurrent classifier on labelled videos", runTrain},
 	"eval":    {"evaluate a model on labelled videos", runEval},
+	"demo":    {"show live labels and events beside a scripted video's truth (make demo)", runDemo},
 	"tail":    {"print the labels, events and states as they are published", runTail},
 	"models":  {"fetch, list and locate backbone models", runModels},
 	"version": {"print the version", runVersion},
