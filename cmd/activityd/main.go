@@ -41,7 +41,23 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := daemon.Run(ctx, cfg, log); err != nil {
+	// SIGHUP reloads the configuration file (systemctl reload activityd).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default: // a reload is already pending
+			}
+		}
+	}()
+	opts := daemon.Options{Reload: reload}
+	if *cfgPath != "" {
+		opts.Load = func() (config.Config, error) { return config.Load(*cfgPath) }
+	}
+	if err := daemon.RunWith(ctx, cfg, log, opts); err != nil {
 		_ = log.Sync()
 		fmt.Fprintln(os.Stderr, "activityd:", err)
 		os.Exit(1)

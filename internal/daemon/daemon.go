@@ -40,6 +40,12 @@ var untrainedLabels = []string{"untrained_0", "untrained_1", "untrained_2", "unt
 //     published label reaches the server;
 //  5. the embedded server, if any, shuts down last.
 func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
+	return RunWith(ctx, cfg, log, Options{})
+}
+
+// RunWith is Run with reloads: each value from opts.Reload re-reads the
+// configuration with opts.Load and applies it (see reloader.reload).
+func RunWith(ctx context.Context, cfg config.Config, log *zap.Logger, opts Options) error {
 	model, err := loadClassifier(cfg.Model)
 	if err != nil {
 		return err
@@ -48,19 +54,15 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer backbone.Close() // after the pipeline has stopped
+	rl := &reloader{ctx: ctx, cfg: cfg, load: opts.Load, log: log, backbone: backbone,
+		modelSHA: classifierSHA(cfg.Model.Classifier)}
+	defer func() { _ = rl.backbone.Close() }() // after the pipeline has stopped
 	newEx := backbone.NewExtractor
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	streams := make([]ingest.Config, len(cfg.Streams))
 	ingestMetrics := ingest.NewMetrics(reg)
-	for i, s := range cfg.Streams {
-		streams[i] = ingest.Config{ID: s.ID, URL: s.URL, FPS: s.FPS, Loop: s.Loop, Realtime: s.IsRealtime(),
-			QueueSize: s.QueueSize, RTSPTransport: s.RTSPTransport, OpenTimeout: s.OpenTimeout,
-			ReadTimeout: s.ReadTimeout, BackoffMin: s.BackoffMin, BackoffMax: s.BackoffMax,
-			Width: s.Width, Height: s.Height, CaptureFPS: s.CaptureFPS, FourCC: s.FourCC, Metrics: ingestMetrics}
-	}
+	streams := streamConfigs(cfg, ingestMetrics)
 	pl, err := pipeline.New(pipeline.Config{
 		Streams: streams, TopK: cfg.Model.TopK,
 		Model: model, NewExtractor: newEx, Metrics: pipeline.NewMetrics(reg),
@@ -69,6 +71,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	rl.pl, rl.ingestMet = pl, ingestMetrics
 
 	natsURL := cfg.NATS.URL
 	var embedded *server.Server
@@ -125,7 +128,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if cfg.HTTP.Listen != "" {
 		hsrv, err = observability.Listen(cfg.HTTP.Listen, reg,
 			func() error { return alive(lastLoop.Load(), pl, cfg.Pipeline.StallTimeout) },
-			func() error { return ready(pub, pl, len(cfg.Streams)) })
+			func() error { return ready(pub, pl) })
 		if err != nil {
 			return err
 		}
@@ -153,8 +156,9 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		}
 	}()
 	notify := observability.NewNotifier()
+	rl.notify = notify
 	notify.Ready()
-	mainLoop(ctx, cfg, log, pl, notify, &lastLoop, plEnded)
+	mainLoop(ctx, cfg, log, pl, notify, &lastLoop, plEnded, opts.Reload, rl)
 	notify.Stopping()
 	log.Info("activityd stopping")
 	stop()     // 1. sources stop
@@ -206,7 +210,8 @@ const loopTick = time.Second
 // updates the status line. A pipeline that has stopped (every source ended)
 // is noted and the daemon keeps serving.
 func mainLoop(ctx context.Context, cfg config.Config, log *zap.Logger, pl *pipeline.Pipeline,
-	notify *observability.Notifier, lastLoop *atomic.Int64, plEnded <-chan struct{}) {
+	notify *observability.Notifier, lastLoop *atomic.Int64, plEnded <-chan struct{},
+	reload <-chan struct{}, rl *reloader) {
 	every := loopTick
 	if wd := notify.WatchdogInterval(); wd > 0 && wd/3 < every {
 		every = wd / 3
@@ -219,6 +224,9 @@ func mainLoop(ctx context.Context, cfg config.Config, log *zap.Logger, pl *pipel
 		select {
 		case <-ctx.Done():
 			return
+		case <-reload:
+			rl.reload()
+			cfg = rl.cfg
 		case <-plEnded:
 			log.Info("every source has stopped; waiting for a signal")
 			plEnded = nil
@@ -239,7 +247,7 @@ func mainLoop(ctx context.Context, cfg config.Config, log *zap.Logger, pl *pipel
 					online++
 				}
 			}
-			notify.Status(fmt.Sprintf("streams online %d/%d, %.1f frames/s", online, len(cfg.Streams), rate))
+			notify.Status(fmt.Sprintf("streams online %d/%d, %.1f frames/s", online, len(pl.StreamConfigs()), rate))
 		}
 	}
 }
@@ -257,7 +265,8 @@ func alive(lastLoop int64, pl *pipeline.Pipeline, stallLimit time.Duration) erro
 
 // ready answers /readyz: the model is loaded (it is, once Run got this
 // far), NATS is connected, and not every stream has failed.
-func ready(pub *publisher.Publisher, pl *pipeline.Pipeline, streams int) error {
+func ready(pub *publisher.Publisher, pl *pipeline.Pipeline) error {
+	streams := len(pl.StreamConfigs())
 	var why []string
 	if !pub.Conn().IsConnected() {
 		why = append(why, "nats not connected")

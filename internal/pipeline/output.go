@@ -86,8 +86,8 @@ type output struct {
 	cur publisher.Current
 }
 
-func (p *Pipeline) newOutput(ctx context.Context, stream string, log *zap.Logger) *output {
-	o := &output{stream: stream, model: p.cfg.Model, sink: p.cfg.Sink, cfg: p.cfg.Output, log: log, ctx: ctx,
+func (p *Pipeline) newOutput(ctx context.Context, stream string, model *rnn.Model, log *zap.Logger) *output {
+	o := &output{stream: stream, model: model, sink: p.cfg.Sink, cfg: p.cfg.Output, log: log, ctx: ctx,
 		h: p.dyn.get(stream)}
 	o.dsink, _ = p.cfg.Sink.(DurableSink)
 	o.dec = decide.New(o.cfg.Events, o.model.Labels)
@@ -302,6 +302,9 @@ func (o *output) finish() {
 	reason := decide.ReasonSourceLost
 	if o.ctx.Err() != nil {
 		reason = decide.ReasonShutdown
+		if r := o.h.stopReason(); r != "" {
+			reason = r
+		}
 	}
 	o.events(o.dec.EndAll(reason))
 	o.updateCurrent("")

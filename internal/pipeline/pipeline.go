@@ -34,6 +34,8 @@ type Config struct {
 	Sink         Sink
 	Metrics      *Metrics
 	Output       OutputConfig
+
+	wantTopK int // TopK as configured, before it is capped by the model
 }
 
 // Pipeline runs every stream until its context ends.
@@ -54,16 +56,10 @@ const idleTick = time.Second
 // New checks that the extractor and the model fit together and returns a
 // pipeline.
 func New(cfg Config, log *zap.Logger) (*Pipeline, error) {
-	ex, err := cfg.NewExtractor()
-	if err != nil {
+	if err := CheckModel(cfg.Model, cfg.NewExtractor); err != nil {
 		return nil, err
 	}
-	dim, name := ex.Dim(), ex.Name()
-	_ = ex.Close()
-	if dim != cfg.Model.InputSize {
-		return nil, fmt.Errorf("pipeline: backbone %s gives %d features but the classifier %s takes %d",
-			name, dim, cfg.Model.Name, cfg.Model.InputSize)
-	}
+	cfg.wantTopK = cfg.TopK
 	if cfg.TopK > cfg.Model.Classes() {
 		cfg.TopK = cfg.Model.Classes()
 	}
@@ -131,9 +127,9 @@ func (p *Pipeline) setStatus(st ingest.Status) {
 	p.onStatus(st)
 }
 
-func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config) error {
+func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config, model *rnn.Model, newEx NewExtractor, topK int) error {
 	log := p.log.With(zap.String("stream", sc.ID))
-	ex, err := p.cfg.NewExtractor()
+	ex, err := newEx()
 	if err != nil {
 		return err
 	}
@@ -145,9 +141,9 @@ func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config) error {
 	srcErr := make(chan error, 1)
 	go func() { srcErr <- src.Run(ctx) }()
 
-	w := worker{stream: sc.ID, model: p.cfg.Model, ex: ex, sink: p.cfg.Sink, topK: p.cfg.TopK,
+	w := worker{stream: sc.ID, model: model, ex: ex, sink: p.cfg.Sink, topK: topK,
 		log: log, metrics: p.cfg.Metrics, beat: p.heartbeat(sc.ID), total: &p.total,
-		out: p.newOutput(ctx, sc.ID, log)}
+		out: p.newOutput(ctx, sc.ID, model, log)}
 	w.run(q)
 	p.forget(sc.ID)
 	err = <-srcErr

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/activityd/activityd/ingest"
 	"github.com/activityd/activityd/publisher"
+	"github.com/activityd/activityd/rnn"
 )
 
 // Errors of the run-time stream operations.
@@ -24,6 +26,8 @@ var (
 // handle is one running stream.
 type handle struct {
 	cfg    ingest.Config
+	model  *rnn.Model   // the model the stream started with
+	reason atomic.Value // string: why it was stopped, for its open events
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
@@ -37,6 +41,16 @@ type dynamic struct {
 	ctx     context.Context // Run's; nil when not running
 	handles map[string]*handle
 	order   []string
+}
+
+// stopReason says why the stream was stopped ("" when it was not stopped
+// on purpose). It is safe on a nil handle.
+func (h *handle) stopReason() string {
+	if h == nil {
+		return ""
+	}
+	r, _ := h.reason.Load().(string)
+	return r
 }
 
 func (d *dynamic) get(id string) *handle {
@@ -84,14 +98,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 func (p *Pipeline) startLocked(sc ingest.Config) {
 	ctx, cancel := context.WithCancel(p.dyn.ctx)
-	h := &handle{cfg: sc, cancel: cancel, done: make(chan struct{}),
+	model, newEx, topK := p.cfg.Model, p.cfg.NewExtractor, p.cfg.TopK
+	h := &handle{cfg: sc, model: model, cancel: cancel, done: make(chan struct{}),
 		reset: make(chan resetReq, 4), status: make(chan ingest.Status, 16)}
 	p.dyn.handles[sc.ID] = h
 	p.dyn.order = append(p.dyn.order, sc.ID)
 	go func() {
 		defer close(h.done)
 		defer cancel()
-		h.err = p.runStream(ctx, sc)
+		h.err = p.runStream(ctx, sc, model, newEx, topK)
 	}()
 }
 
@@ -100,7 +115,7 @@ func (p *Pipeline) startLocked(sc ingest.Config) {
 func (p *Pipeline) onStatus(st ingest.Status) {
 	if ds, ok := p.cfg.Sink.(DurableSink); ok {
 		m := &publisher.StatusMsg{Stream: st.Stream, State: string(st.State), Reason: st.Reason, Since: st.Since.UTC()}
-		if err := ds.Status(m, p.cfg.Model.Name); err != nil {
+		if err := ds.Status(m, p.modelName()); err != nil {
 			p.log.Debug("status publish failed", zap.String("stream", st.Stream), zap.Error(err))
 		}
 	}
@@ -175,9 +190,21 @@ func (p *Pipeline) AddStream(req publisher.AddStreamRequest) (publisher.StreamIn
 		State: string(ingest.StateConnecting)}, nil
 }
 
-// RemoveStream stops a stream (its open events end with reason shutdown)
+// RemoveStream stops a stream (its open events end with reason removed)
 // and forgets it.
 func (p *Pipeline) RemoveStream(id string) error {
+	return p.removeStream(id, ReasonRemoved, true)
+}
+
+// Reasons a stream's open events end when the stream is stopped on purpose.
+const (
+	ReasonRemoved  = "removed"
+	ReasonReloaded = "reloaded"
+)
+
+// removeStream stops stream id, ending its open events with reason. With
+// announce, the stream's state is published as offline/removed.
+func (p *Pipeline) removeStream(id, reason string, announce bool) error {
 	p.dyn.mu.Lock()
 	h, ok := p.dyn.handles[id]
 	if !ok {
@@ -192,6 +219,7 @@ func (p *Pipeline) RemoveStream(id string) error {
 		}
 	}
 	p.dyn.mu.Unlock()
+	h.reason.Store(reason)
 	h.cancel()
 	select {
 	case <-h.done:
@@ -201,13 +229,97 @@ func (p *Pipeline) RemoveStream(id string) error {
 	p.mu.Lock()
 	delete(p.status, id)
 	p.mu.Unlock()
-	if ds, ok := p.cfg.Sink.(DurableSink); ok {
+	if ds, ok := p.cfg.Sink.(DurableSink); ok && announce {
 		_ = ds.Status(&publisher.StatusMsg{Stream: id, State: string(ingest.StateOffline), Reason: "removed",
-			Since: time.Now().UTC()}, p.cfg.Model.Name)
+			Since: time.Now().UTC()}, p.modelName())
 		ds.SetCurrent(publisher.Current{Stream: id, State: string(ingest.StateOffline), Updated: time.Now().UTC()})
 	}
-	p.log.Info("stream removed", zap.String("stream", id))
+	p.log.Info("stream stopped", zap.String("stream", id), zap.String("reason", reason))
 	return nil
+}
+
+// StartStream starts a stream with a full source configuration on the
+// running pipeline.
+func (p *Pipeline) StartStream(sc ingest.Config) error {
+	p.dyn.mu.Lock()
+	defer p.dyn.mu.Unlock()
+	if p.dyn.ctx == nil || p.dyn.ctx.Err() != nil {
+		return ErrNotRunning
+	}
+	if _, ok := p.dyn.handles[sc.ID]; ok {
+		return fmt.Errorf("%w: %q", ErrStreamExists, sc.ID)
+	}
+	p.startLocked(sc)
+	p.log.Info("stream started", zap.String("stream", sc.ID), zap.String("url", ingest.Redact(sc.URL)))
+	return nil
+}
+
+// RestartStream stops stream sc.ID (its open events end with reason
+// reloaded) and starts it again with sc, on the pipeline's current model.
+func (p *Pipeline) RestartStream(sc ingest.Config) error {
+	if err := p.removeStream(sc.ID, ReasonReloaded, false); err != nil {
+		return err
+	}
+	return p.StartStream(sc)
+}
+
+// StreamConfigs returns the source configuration of every running stream.
+func (p *Pipeline) StreamConfigs() map[string]ingest.Config {
+	p.dyn.mu.Lock()
+	defer p.dyn.mu.Unlock()
+	out := make(map[string]ingest.Config, len(p.dyn.handles))
+	for id, h := range p.dyn.handles {
+		out[id] = h.cfg
+	}
+	return out
+}
+
+// CheckModel says whether model and the extractors newEx makes fit
+// together (the extractor's vector length is the model's input size).
+func CheckModel(model *rnn.Model, newEx NewExtractor) error {
+	ex, err := newEx()
+	if err != nil {
+		return err
+	}
+	dim, name := ex.Dim(), ex.Name()
+	_ = ex.Close()
+	if dim != model.InputSize {
+		return fmt.Errorf("pipeline: backbone %s gives %d features but the classifier %s takes %d",
+			name, dim, model.Name, model.InputSize)
+	}
+	return nil
+}
+
+// SwapModel replaces the model and the extractor factory once they are
+// checked to fit, then restarts every running stream on them: a hidden
+// state belongs to the model that computed it, so each stream starts
+// afresh and its open events end with reason reloaded. An error means the
+// model does not fit, and nothing changed.
+func (p *Pipeline) SwapModel(model *rnn.Model, newEx NewExtractor) error {
+	if err := CheckModel(model, newEx); err != nil {
+		return err
+	}
+	p.dyn.mu.Lock()
+	p.cfg.Model, p.cfg.NewExtractor = model, newEx
+	p.cfg.TopK = min(max(p.cfg.wantTopK, 1), model.Classes())
+	ids := append([]string(nil), p.dyn.order...)
+	cfgs := make([]ingest.Config, len(ids))
+	for i, id := range ids {
+		cfgs[i] = p.dyn.handles[id].cfg
+	}
+	p.dyn.mu.Unlock()
+	for _, sc := range cfgs {
+		if err := p.RestartStream(sc); err != nil {
+			p.log.Error("restart on the new model", zap.String("stream", sc.ID), zap.Error(err))
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) modelName() string {
+	p.dyn.mu.Lock()
+	defer p.dyn.mu.Unlock()
+	return p.cfg.Model.Name
 }
 
 func (p *Pipeline) removeTimeout() time.Duration { return 15 * time.Second }
@@ -239,7 +351,9 @@ func (p *Pipeline) ResetStream(id string) error {
 
 // ModelInfo describes the served model.
 func (p *Pipeline) ModelInfo() publisher.ModelInfo {
+	p.dyn.mu.Lock()
 	m := p.cfg.Model
+	p.dyn.mu.Unlock()
 	mode := "many_to_many"
 	if m.IsManyToOne() {
 		mode = "many_to_one"
