@@ -111,3 +111,57 @@ func toF64(v []float32) []float64 {
 	}
 	return out
 }
+
+// TestParallelSessions runs four streams through two engines in parallel
+// (ONNX Runtime when installed, else OpenCV): each stream still gets its
+// own image's vector.
+func TestParallelSessions(t *testing.T) {
+	in := installed(t)
+	cfg := mobilenetConfig(in, modelstore.OutputPooled, ModeGlobal)
+	ref := openONNX(t, cfg)
+	cfg.Sessions = 2
+	if lib, err := modelstore.RuntimePath(modelstore.SearchDirs("")); err == nil && lib != "" {
+		cfg.Engine, cfg.RuntimeLib, cfg.Threads = EngineORT, lib, 1
+	}
+	par := openONNX(t, cfg)
+	if len(par.lanes) != 2 {
+		t.Fatalf("%d lanes", len(par.lanes))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		frame := synthFrame(t, i+1, 224)
+		defer frame.Close()
+		want := make([]float32, ref.Dim())
+		ex, _ := ref.NewExtractor()
+		if err := ex.Extract(frame, want); err != nil {
+			t.Fatal(err)
+		}
+		_ = ex.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ex, _ := par.NewExtractor()
+			defer ex.Close()
+			got := make([]float32, par.Dim())
+			for r := 0; r < 3; r++ {
+				if err := ex.Extract(frame, got); err != nil {
+					errs <- err
+					return
+				}
+				if e := relErr(got, toF64(want)); e > 1e-4 {
+					errs <- fmt.Errorf("stream %d: relative error %.3g to its own image", i, e)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n, _ := par.Stats(); n != 12 {
+		t.Errorf("%d frames analysed, want 12", n)
+	}
+}

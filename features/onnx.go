@@ -59,6 +59,8 @@ type ONNXConfig struct {
 	Trusted bool
 	// Prober runs the probe; nil means DefaultProber.
 	Prober *Prober
+	// Sessions is how many engines run batches in parallel (0 means 1).
+	Sessions int
 	// Engine is EngineOpenCV (the default), EngineORT or EngineAuto;
 	// RuntimeLib is the ONNX Runtime library and Threads its intra-op
 	// threads (0: one per core).
@@ -92,6 +94,9 @@ func (c *ONNXConfig) check() error {
 	default:
 		errs = append(errs, fmt.Errorf("unknown feature mode %q", c.Mode))
 	}
+	if c.Sessions < 0 || c.Sessions > 16 {
+		errs = append(errs, fmt.Errorf("sessions %d is out of range", c.Sessions))
+	}
 	if c.BatchSize < 1 || c.BatchSize > 64 {
 		errs = append(errs, fmt.Errorf("batch size %d is out of range", c.BatchSize))
 	}
@@ -121,7 +126,15 @@ type ONNX struct {
 	frames   atomic.Int64
 	passes   atomic.Int64
 
-	// owned by the batching goroutine
+	// lanes run in parallel, each with its own engine (a session or a
+	// net) and its own batching goroutine; eng is lanes[0].eng.
+	lanes []*lane
+	wg    sync.WaitGroup
+}
+
+// lane is one batching goroutine and what it owns.
+type lane struct {
+	eng     engine
 	resized gocv.Mat
 	batch   []*request
 }
@@ -244,20 +257,29 @@ func OpenONNX(ctx context.Context, cfg ONNXConfig) (*ONNX, error) {
 			return nil, fmt.Errorf("%w: %s: output %s has shape %v for a batch of %d", ErrProbe, cfg.Path, cfg.Output, s, cfg.BatchSize)
 		}
 	}
-	b := &ONNX{cfg: cfg, reqs: make(chan *request), stop: make(chan struct{}), done: make(chan struct{}),
-		resized: gocv.NewMat()}
-	eng, err := openEngine(cfg)
-	if err != nil {
-		_ = b.resized.Close()
-		return nil, err
+	b := &ONNX{cfg: cfg, reqs: make(chan *request), stop: make(chan struct{}), done: make(chan struct{})}
+	for i := 0; i < max(cfg.Sessions, 1); i++ {
+		eng, err := openEngine(cfg)
+		if err != nil {
+			b.release()
+			return nil, err
+		}
+		b.lanes = append(b.lanes, &lane{eng: eng, resized: gocv.NewMat()})
 	}
-	b.eng = eng
+	b.eng = b.lanes[0].eng
 	b.setupLUT()
 	if err := b.discoverShape(); err != nil {
 		b.release()
 		return nil, err
 	}
-	go b.loop()
+	for _, l := range b.lanes {
+		b.wg.Add(1)
+		go b.loop(l)
+	}
+	go func() {
+		b.wg.Wait()
+		close(b.done)
+	}()
 	return b, nil
 }
 
@@ -390,8 +412,10 @@ func (b *ONNX) Close() error {
 }
 
 func (b *ONNX) release() {
-	b.eng.close()
-	_ = b.resized.Close()
+	for _, l := range b.lanes {
+		l.eng.close()
+		_ = l.resized.Close()
+	}
 }
 
 // Engine names what runs the network: "opencv" or "onnxruntime".
@@ -406,8 +430,8 @@ func (b *ONNX) Fallback() string {
 	return ""
 }
 
-func (b *ONNX) loop() {
-	defer close(b.done)
+func (b *ONNX) loop(l *lane) {
+	defer b.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -417,14 +441,14 @@ func (b *ONNX) loop() {
 		case <-b.stop:
 			return
 		}
-		b.batch = append(b.batch[:0], first)
+		l.batch = append(l.batch[:0], first)
 		if b.cfg.BatchSize > 1 && b.attached.Load() > 1 {
 			timer.Reset(b.cfg.BatchWait)
 		collect:
-			for len(b.batch) < b.cfg.BatchSize && int32(len(b.batch)) < b.attached.Load() {
+			for len(l.batch) < b.cfg.BatchSize && int32(len(l.batch)) < b.attached.Load() {
 				select {
 				case r := <-b.reqs:
-					b.batch = append(b.batch, r)
+					l.batch = append(l.batch, r)
 				case <-timer.C:
 					break collect
 				case <-b.stop:
@@ -433,10 +457,10 @@ func (b *ONNX) loop() {
 			}
 			timer.Stop()
 		}
-		err := b.run(b.batch)
-		b.frames.Add(int64(len(b.batch)))
+		err := b.run(l, l.batch)
+		b.frames.Add(int64(len(l.batch)))
 		b.passes.Add(1)
-		for _, r := range b.batch {
+		for _, r := range l.batch {
 			r.err = err
 			r.done <- struct{}{}
 		}
@@ -445,19 +469,19 @@ func (b *ONNX) loop() {
 
 // run preprocesses the batch straight into the reused blob, runs one
 // forward pass and writes each frame's vector to its destination.
-func (b *ONNX) run(batch []*request) error {
+func (b *ONNX) run(l *lane, batch []*request) error {
 	n := len(batch)
-	data, err := b.eng.input(n)
+	data, err := l.eng.input(n)
 	if err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
 	per := 3 * b.cfg.Width * b.cfg.Height
 	for i, r := range batch {
-		if err := b.prepare(r.img, data[i*per:(i+1)*per]); err != nil {
+		if err := b.prepare(l, r.img, data[i*per:(i+1)*per]); err != nil {
 			return err
 		}
 	}
-	res, err := b.eng.forward(n)
+	res, err := l.eng.forward(n)
 	if err != nil {
 		return err
 	}
@@ -477,11 +501,11 @@ func (b *ONNX) run(batch []*request) error {
 // prepare resizes img (when needed) and writes it into one NCHW plane set
 // of the blob: one pass over the pixels does the channel swap, mean, scale
 // and std through a lookup table.
-func (b *ONNX) prepare(img gocv.Mat, dst []float32) error {
+func (b *ONNX) prepare(l *lane, img gocv.Mat, dst []float32) error {
 	src := img
 	if img.Cols() != b.cfg.Width || img.Rows() != b.cfg.Height || !img.IsContinuous() {
-		gocv.Resize(img, &b.resized, image.Pt(b.cfg.Width, b.cfg.Height), 0, 0, gocv.InterpolationLinear)
-		src = b.resized
+		gocv.Resize(img, &l.resized, image.Pt(b.cfg.Width, b.cfg.Height), 0, 0, gocv.InterpolationLinear)
+		src = l.resized
 	}
 	px, err := src.DataPtrUint8()
 	if err != nil {
@@ -578,7 +602,7 @@ func (b *ONNX) TimeForward(frames []gocv.Mat) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := b.prepare(f, in[:3*b.cfg.Width*b.cfg.Height]); err != nil {
+		if err := b.prepare(b.lanes[0], f, in[:3*b.cfg.Width*b.cfg.Height]); err != nil {
 			return 0, err
 		}
 		start := time.Now()

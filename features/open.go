@@ -45,6 +45,8 @@ type Options struct {
 	BatchWait time.Duration
 	// Prober overrides the child-process prober.
 	Prober *Prober
+	// Sessions is how many engines run batches in parallel.
+	Sessions int
 	// Engine is auto (ONNX Runtime when installed, else OpenCV),
 	// onnxruntime or opencv; empty means opencv.
 	Engine string
@@ -65,7 +67,7 @@ func Open(ctx context.Context, o Options) (Backbone, error) {
 	SetThreads(o.Threads)
 	cfg := ONNXConfig{
 		Mode: o.Mode, Grid: o.Grid, BatchSize: o.BatchSize, BatchWait: o.BatchWait, Prober: o.Prober,
-		Engine: o.Engine, Threads: o.Threads,
+		Engine: o.Engine, Threads: o.Threads, Sessions: o.Sessions,
 		Scale: 1.0 / 255, Std: [3]float64{1, 1, 1}, SwapRB: true,
 	}
 	if cfg.Mode == "" {

@@ -65,7 +65,7 @@ func TestEngineParity(t *testing.T) {
 		defer f.Close()
 		batch[i] = &request{img: f, dst: make([]float32, rt.Dim())}
 	}
-	if err := rt.run(batch); err != nil {
+	if err := rt.run(rt.lanes[0], batch); err != nil {
 		t.Fatal(err)
 	}
 	ex, _ := rt.NewExtractor()

@@ -38,10 +38,13 @@ type Backbone struct {
 	// Engine runs the backbone: auto (ONNX Runtime when its library is
 	// installed, else OpenCV), onnxruntime (an error without it) or opencv.
 	Engine string `yaml:"engine"`
+	// Sessions is how many engines (ONNX Runtime sessions or OpenCV nets)
+	// run frames in parallel; with two, give each one thread (threads: 1).
+	Sessions int `yaml:"sessions"`
 }
 
 func defaultBackbone() Backbone {
-	return Backbone{FeatureMode: "global", Grid: 2, BatchSize: 1, BatchWait: 5 * time.Millisecond, Engine: "auto"}
+	return Backbone{FeatureMode: "global", Grid: 2, BatchSize: 1, BatchWait: 5 * time.Millisecond, Engine: "auto", Sessions: 1}
 }
 
 // validateBackbone checks the backbone keys of m.
@@ -93,6 +96,9 @@ func validateBackbone(m Model, bad func(key string, val any, why string)) {
 	}
 	if b.BatchSize < 1 || b.BatchSize > 64 {
 		bad("model.batch_size", b.BatchSize, "must be between 1 and 64")
+	}
+	if b.Sessions < 1 || b.Sessions > 16 {
+		bad("model.sessions", b.Sessions, "must be between 1 and 16")
 	}
 	switch b.Engine {
 	case "auto", "onnxruntime", "opencv":

@@ -18,6 +18,7 @@ func openBackbone(ctx context.Context, cfg config.Config, log *zap.Logger) (feat
 		Backbone: m.Backbone, StateDir: cfg.StateDir, Mode: b.FeatureMode, Grid: b.Grid,
 		Scale: b.Scale, Mean: b.Mean, Std: b.Std, SwapRB: b.SwapRB, Outputs: b.Outputs,
 		Threads: b.Threads, BatchSize: b.BatchSize, BatchWait: b.BatchWait, Engine: b.Engine,
+		Sessions: b.Sessions,
 	}
 	if len(b.InputSize) == 2 {
 		o.Width, o.Height = b.InputSize[0], b.InputSize[1]
