@@ -430,3 +430,32 @@ func rssBytes() int64 {
 	fmt.Sscan(string(data), &size, &rss)
 	return rss * int64(os.Getpagesize())
 }
+
+// BenchmarkORTSessions4Streams: four streams on ONNX Runtime, two sessions
+// of one thread each divided by one session of two threads (the issue's
+// measured best on two cores), and batch 4 on one two-thread session.
+func BenchmarkORTSessions4Streams(b *testing.B) {
+	benchModel(b)
+	needORT(b)
+	video := benchVideo(b, 60)
+	videos := []string{video, video, video, video}
+	run := func(sessions, threads, batch int) float64 {
+		bb, err := features.Open(context.Background(), features.Options{Backbone: modelstore.MobileNetV2,
+			Engine: features.EngineORT, Sessions: sessions, Threads: threads, BatchSize: batch})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer bb.Close()
+		return pipelineFPS(b, bb, videos)
+	}
+	for i := 0; i < b.N; i++ {
+		one := run(1, 2, 1)
+		two := run(2, 1, 1)
+		batched := run(1, 2, 4)
+		b.ReportMetric(one, "1x2threads-frames/s")
+		b.ReportMetric(two, "2x1thread-frames/s")
+		b.ReportMetric(batched, "batch4-frames/s")
+		b.ReportMetric(two/one, "sessions-ratio")
+		b.ReportMetric(batched/one, "batch4-ratio")
+	}
+}
