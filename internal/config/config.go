@@ -186,6 +186,10 @@ type Pipeline struct {
 	// round its loop before the daemon counts it as wedged: /healthz fails
 	// and systemd's watchdog is no longer pinged.
 	StallTimeout time.Duration `yaml:"stall_timeout"`
+	// SnapshotMaxAge is how old a stream's saved hidden state may be and
+	// still be restored at start (0: no snapshots). The daemon saves each
+	// stream's state under state_dir/snapshots when it stops.
+	SnapshotMaxAge time.Duration `yaml:"snapshot_max_age"`
 }
 
 // DefaultStream holds the per-stream defaults applied to every stream.
@@ -218,9 +222,10 @@ func Default() Config {
 		},
 		Events: Events{SmoothingS: 1, Enter: 0.6, Exit: 0.4, MinDurationS: 1, MinGapS: 1,
 			UpdateIntervalS: 5, TimeoutS: 10, Ignore: []string{"background", "none"}},
-		HTTP:     HTTP{Listen: "127.0.0.1:9650"},
-		Log:      Log{Level: "info", Format: "auto"},
-		Pipeline: Pipeline{ShutdownTimeout: 10 * time.Second, StallTimeout: 30 * time.Second},
+		HTTP: HTTP{Listen: "127.0.0.1:9650"},
+		Log:  Log{Level: "info", Format: "auto"},
+		Pipeline: Pipeline{ShutdownTimeout: 10 * time.Second, StallTimeout: 30 * time.Second,
+			SnapshotMaxAge: 5 * time.Minute},
 		StateDir: defaultStateDir(),
 	}
 }

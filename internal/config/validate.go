@@ -114,6 +114,9 @@ func (c *Config) Validate() error {
 	if c.Pipeline.StallTimeout < 2*time.Second {
 		bad("pipeline.stall_timeout", c.Pipeline.StallTimeout, "must be at least 2s")
 	}
+	if c.Pipeline.SnapshotMaxAge < 0 {
+		bad("pipeline.snapshot_max_age", c.Pipeline.SnapshotMaxAge, "must not be negative")
+	}
 	if c.StateDir == "" {
 		errs = append(errs, errors.New("state_dir: missing"))
 	}

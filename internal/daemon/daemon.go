@@ -66,7 +66,7 @@ func RunWith(ctx context.Context, cfg config.Config, log *zap.Logger, opts Optio
 	pl, err := pipeline.New(pipeline.Config{
 		Streams: streams, TopK: cfg.Model.TopK,
 		Model: model, NewExtractor: newEx, Metrics: pipeline.NewMetrics(reg),
-		Output: outputConfig(cfg),
+		Output: outputConfig(cfg), Snapshots: snapshotConfig(cfg),
 	}, log)
 	if err != nil {
 		return err
@@ -286,4 +286,12 @@ func ready(pub *publisher.Publisher, pl *pipeline.Pipeline) error {
 		return errors.New(strings.Join(why, "; "))
 	}
 	return nil
+}
+
+// snapshotConfig places the streams' saved hidden states under state_dir.
+func snapshotConfig(cfg config.Config) pipeline.SnapshotConfig {
+	if cfg.Pipeline.SnapshotMaxAge <= 0 {
+		return pipeline.SnapshotConfig{}
+	}
+	return pipeline.SnapshotConfig{Dir: filepath.Join(cfg.StateDir, "snapshots"), MaxAge: cfg.Pipeline.SnapshotMaxAge}
 }

@@ -34,6 +34,7 @@ type Config struct {
 	Sink         Sink
 	Metrics      *Metrics
 	Output       OutputConfig
+	Snapshots    SnapshotConfig
 
 	wantTopK int // TopK as configured, before it is capped by the model
 }
@@ -143,7 +144,7 @@ func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config, model *rnn.M
 
 	w := worker{stream: sc.ID, model: model, ex: ex, sink: p.cfg.Sink, topK: topK,
 		log: log, metrics: p.cfg.Metrics, beat: p.heartbeat(sc.ID), total: &p.total,
-		out: p.newOutput(ctx, sc.ID, model, log)}
+		out: p.newOutput(ctx, sc.ID, model, log), snap: p.cfg.Snapshots, url: sc.URL}
 	w.run(q)
 	p.forget(sc.ID)
 	err = <-srcErr
@@ -166,6 +167,8 @@ type worker struct {
 	beat    *atomic.Int64
 	total   *atomic.Uint64
 	out     *output
+	snap    SnapshotConfig
+	url     string
 }
 
 func (w *worker) run(q *ingest.Queue) {
@@ -176,6 +179,19 @@ func (w *worker) run(q *ingest.Queue) {
 	queueDrops := w.metrics.dropped.WithLabelValues(w.stream, "queue_full")
 	var lastWarn time.Time
 	var counted uint64 // queue drops already added to the metric
+	// A state restored from before a restart carries on over the source's
+	// first frame, which is always flagged as a discontinuity.
+	keepOnce := w.restoreState(state)
+	var lastPTS float64
+	defer func() {
+		// Stopping with the daemon (not removed, not restarted): keep
+		// the state for the next start.
+		if w.out.ctx.Err() != nil && w.out.h.stopReason() == "" {
+			if err := w.snap.save(w.stream, w.url, w.model, state, lastPTS); err != nil {
+				w.log.Warn("hidden state not saved", zap.Error(err))
+			}
+		}
+	}()
 	defer w.out.finish()
 	for {
 		w.out.poll(state)
@@ -195,9 +211,11 @@ func (w *worker) run(q *ingest.Queue) {
 		if err != nil {
 			return
 		}
-		if f.Discontinuity {
+		if f.Discontinuity && !keepOnce {
 			state.Reset()
 		}
+		keepOnce = false
+		lastPTS = f.PTS.Seconds()
 		t0 := time.Now()
 		err = w.ex.Extract(f.Mat, feat)
 		f.Close()
