@@ -459,3 +459,23 @@ func BenchmarkORTSessions4Streams(b *testing.B) {
 		b.ReportMetric(batched/one, "batch4-ratio")
 	}
 }
+
+// BenchmarkDecode is the per-frame decode of the 320x240 H.264 test video
+// that the pipeline benchmarks use.
+func BenchmarkDecode(b *testing.B) {
+	video := benchVideo(b, 250)
+	img := gocv.NewMat()
+	defer img.Close()
+	b.ResetTimer()
+	n := 0
+	for n < b.N {
+		cap, err := gocv.VideoCaptureFile(video)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for n < b.N && cap.Read(&img) && !img.Empty() {
+			n++
+		}
+		_ = cap.Close()
+	}
+}
