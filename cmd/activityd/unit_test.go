@@ -28,7 +28,7 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	text := strings.ReplaceAll(string(unit), "/usr/local/bin/activityd ", bin+" ")
 	for _, want := range []string{"Type=notify", "WatchdogSec=", "DynamicUser=yes", "SupplementaryGroups=video",
-		"NoNewPrivileges=yes", "ProtectSystem=strict", "StateDirectory=activityd", "Restart=on-failure"} {
+		"NoNewPrivileges=yes", "ProtectSystem=strict", "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=activityd", "Restart=on-failure"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("unit lacks %s", want)
 		}
