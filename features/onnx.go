@@ -67,6 +67,9 @@ type ONNXConfig struct {
 	Engine     string
 	RuntimeLib string
 	Threads    int
+	// Observe, when set, is told the size and the forward time of every
+	// batch (for metrics). It is called from the batching goroutines.
+	Observe func(batch int, forward time.Duration)
 }
 
 func (c *ONNXConfig) check() error {
@@ -481,9 +484,13 @@ func (b *ONNX) run(l *lane, batch []*request) error {
 			return err
 		}
 	}
+	t0 := time.Now()
 	res, err := l.eng.forward(n)
 	if err != nil {
 		return err
+	}
+	if b.cfg.Observe != nil {
+		b.cfg.Observe(n, time.Since(t0))
 	}
 	size := 1
 	for _, d := range b.outShape {

@@ -21,6 +21,10 @@ type Backbone interface {
 
 // Options is the backbone part of the configuration (model.* keys).
 type Options struct {
+	// Observe, when set, receives each forward pass's batch size and
+	// time (ONNX backbones only).
+	Observe func(batch int, forward time.Duration)
+
 	// Backbone is "descriptor", an installed backbone's name (such as
 	// "mobilenet_v2") or the path of an .onnx file.
 	Backbone string
@@ -67,7 +71,7 @@ func Open(ctx context.Context, o Options) (Backbone, error) {
 	SetThreads(o.Threads)
 	cfg := ONNXConfig{
 		Mode: o.Mode, Grid: o.Grid, BatchSize: o.BatchSize, BatchWait: o.BatchWait, Prober: o.Prober,
-		Engine: o.Engine, Threads: o.Threads, Sessions: o.Sessions,
+		Engine: o.Engine, Threads: o.Threads, Sessions: o.Sessions, Observe: o.Observe,
 		Scale: 1.0 / 255, Std: [3]float64{1, 1, 1}, SwapRB: true,
 	}
 	if cfg.Mode == "" {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -12,9 +13,10 @@ import (
 // openBackbone opens the configured backbone: the descriptor, an installed
 // backbone (STATE_DIR/models or the user cache) or an .onnx file, which is
 // probed in a child process before it is served.
-func openBackbone(ctx context.Context, cfg config.Config, log *zap.Logger) (features.Backbone, error) {
+func openBackbone(ctx context.Context, cfg config.Config, log *zap.Logger, observe func(int, time.Duration)) (features.Backbone, error) {
 	m, b := cfg.Model, cfg.Model.Features
 	o := features.Options{
+		Observe:  observe,
 		Backbone: m.Backbone, StateDir: cfg.StateDir, Mode: b.FeatureMode, Grid: b.Grid,
 		Scale: b.Scale, Mean: b.Mean, Std: b.Std, SwapRB: b.SwapRB, Outputs: b.Outputs,
 		Threads: b.Threads, BatchSize: b.BatchSize, BatchWait: b.BatchWait, Engine: b.Engine,

@@ -50,22 +50,23 @@ func RunWith(ctx context.Context, cfg config.Config, log *zap.Logger, opts Optio
 	if err != nil {
 		return err
 	}
-	backbone, err := openBackbone(ctx, cfg, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	plMetrics := pipeline.NewMetrics(reg)
+	backbone, err := openBackbone(ctx, cfg, log, plMetrics.ObserveForward)
 	if err != nil {
 		return err
 	}
 	rl := &reloader{ctx: ctx, cfg: cfg, load: opts.Load, log: log, backbone: backbone,
-		modelSHA: classifierSHA(cfg.Model.Classifier)}
+		modelSHA: classifierSHA(cfg.Model.Classifier), observe: plMetrics.ObserveForward}
 	defer func() { _ = rl.backbone.Close() }() // after the pipeline has stopped
 	newEx := backbone.NewExtractor
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ingestMetrics := ingest.NewMetrics(reg)
 	streams := streamConfigs(cfg, ingestMetrics)
 	pl, err := pipeline.New(pipeline.Config{
 		Streams: streams, TopK: cfg.Model.TopK,
-		Model: model, NewExtractor: newEx, Metrics: pipeline.NewMetrics(reg),
+		Model: model, NewExtractor: newEx, Metrics: plMetrics,
 		Output: outputConfig(cfg), Snapshots: snapshotConfig(cfg),
 	}, log)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/activityd/activityd/internal/config"
 	"github.com/activityd/activityd/internal/testenv"
+	"github.com/activityd/activityd/rnn"
 )
 
 // TestMetricsAndHealth scrapes a running daemon: every series the operators'
@@ -150,5 +151,59 @@ func TestReadyzSaysWhyNot(t *testing.T) {
 	}
 	if resp != nil {
 		resp.Body.Close()
+	}
+}
+
+// TestBackboneMetrics serves the converted MobileNetV2 backbone (installed
+// by `make models`) with a random classifier made for it, and checks the
+// forward-pass and batch-size series.
+func TestBackboneMetrics(t *testing.T) {
+	dir := t.TempDir()
+	m := rnn.NewRandom(rnn.CellGRU, 1280, 16, 1, []string{"a", "b"}, 3)
+	m.Backbone = "mobilenet_v2"
+	clf := filepath.Join(dir, "m.safetensors")
+	if err := m.Save(clf); err != nil {
+		t.Fatal(err)
+	}
+	video := testenv.Video(t, dir, "v.mp4", "160x120", 10, 1)
+	httpAddr := testenv.FreeAddr(t)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(
+		"streams:\n  - {id: mb, url: %q, fps: 5, loop: true}\nmodel: {backbone: mobilenet_v2, classifier: %q}\n"+
+			"nats: {listen: %q}\nhttp: {listen: %q}\nstate_dir: %q\n",
+		video, clf, testenv.FreeAddr(t), httpAddr, filepath.Join(dir, "state"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, zaptest.NewLogger(t)) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v (is the backbone installed? `make models`)", err)
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if bytes.Contains(b, []byte("activityd_pipeline_backbone_forward_seconds_count")) &&
+				bytes.Contains(b, []byte("activityd_pipeline_batch_size_bucket")) &&
+				!bytes.Contains(b, []byte("activityd_pipeline_backbone_forward_seconds_count 0")) {
+				return
+			}
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("daemon stopped: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no backbone forward observed in /metrics within 60s")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

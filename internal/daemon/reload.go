@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"reflect"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -34,6 +35,7 @@ type reloader struct {
 	backbone  features.Backbone
 	modelSHA  string // sha256 of the classifier file; "" for the untrained model
 	ingestMet *ingest.Metrics
+	observe   func(int, time.Duration) // backbone forward metrics
 }
 
 // streamConfigs maps the configured streams to source configurations.
@@ -162,7 +164,7 @@ func (r *reloader) swapModel(next config.Config, sha string) error {
 	bb := r.backbone
 	newBackbone := r.cfg.Model.Backbone != next.Model.Backbone || !reflect.DeepEqual(r.cfg.Model.Features, next.Model.Features)
 	if newBackbone {
-		if bb, err = openBackbone(r.ctx, next, r.log); err != nil {
+		if bb, err = openBackbone(r.ctx, next, r.log, r.observe); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,10 @@
 package pipeline
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the pipeline's Prometheus series.
 type Metrics struct {
@@ -9,6 +13,8 @@ type Metrics struct {
 	extract  prometheus.Histogram
 	step     prometheus.Histogram
 	latency  prometheus.Histogram
+	forward  prometheus.Histogram
+	batch    prometheus.Histogram
 }
 
 // NewMetrics creates the series and registers them on reg (nil: not
@@ -39,9 +45,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from a frame's capture to its label being handed to the publisher.",
 			Buckets: prometheus.ExponentialBuckets(0.002, 2, 12), // 2 ms to 4 s
 		}),
+		forward: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "activityd_pipeline_backbone_forward_seconds",
+			Help:    "Time of one backbone forward pass (one batch).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 11), // 1 ms to 1 s
+		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "activityd_pipeline_batch_size",
+			Help:    "Frames in one backbone forward pass.",
+			Buckets: []float64{1, 2, 3, 4, 6, 8, 12, 16, 32},
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.analysed, m.dropped, m.extract, m.step, m.latency)
+		reg.MustRegister(m.analysed, m.dropped, m.extract, m.step, m.latency, m.forward, m.batch)
 	}
 	return m
+}
+
+// ObserveForward records one backbone forward pass.
+func (m *Metrics) ObserveForward(batch int, d time.Duration) {
+	m.forward.Observe(d.Seconds())
+	m.batch.Observe(float64(batch))
 }
