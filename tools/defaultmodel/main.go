@@ -1,0 +1,47 @@
+// Command defaultmodel trains activityd's default model (`make default-model`):
+// it extracts MobileNetV2 features from the synthetic clips and scripted
+// videos that `activityctl synth` wrote, compares feature modes, trains a
+// many-to-many recurrent classifier, evaluates it on held-out clips and
+// scripted videos against a bag-of-frames baseline, and writes the model and
+// its report. See docs/default-model.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	var o options
+	flag.StringVar(&o.work, "work", "var/default-model", "folder holding the generated data (clips-train, clips-test, scripted-train, scripted-test) and the feature cache")
+	flag.StringVar(&o.out, "out", "models/default", "output folder: model.safetensors and its report")
+	flag.StringVar(&o.stateDir, "state-dir", "", "also look for installed backbones in STATE_DIR/models")
+	flag.StringVar(&o.modes, "modes", "global,grid", "feature modes to measure (global, grid); the best one is kept")
+	flag.IntVar(&o.grid, "grid", 3, "cells per side in grid mode")
+	flag.StringVar(&o.cell, "cell", "gru", "recurrent cell: rnn, gru or lstm")
+	flag.IntVar(&o.hidden, "hidden", 64, "hidden size (with -motion: 2 x motion)")
+	flag.IntVar(&o.epochs, "epochs", 30, "maximum epochs")
+	flag.IntVar(&o.bptt, "bptt", 30, "steps per unrolled chunk")
+	flag.Float64Var(&o.lr, "lr", 0.003, "Adam learning rate")
+	flag.Float64Var(&o.fps, "fps", 5, "analysis rate, frames per second")
+	flag.Int64Var(&o.seed, "seed", 1, "seed of the validation split, the initial weights and the batch order")
+	flag.IntVar(&o.subset, "subset", 0, "use only the first N training and N/2 test clips of each class (0: all)")
+	flag.IntVar(&o.motion, "motion", 32, "directions of the built motion layer under the trained GRU (0: one trained layer on the raw features)")
+	flag.BoolVar(&o.lda, "lda", true, "make the first motion directions discriminant ones (one per class), the rest principal components")
+	flag.IntVar(&o.scripts, "scripts", 0, "use only the first N training scripted videos (0: all)")
+	flag.BoolVar(&o.probe, "probe", false, "only the linear probes on the clips (with -subset N: N clips per class)")
+	flag.BoolVar(&o.compareOnly, "compare-only", false, "measure the modes and cells, do not write OUT")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	o.modeList = strings.Split(o.modes, ",")
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "defaultmodel:", err)
+		os.Exit(1)
+	}
+}
