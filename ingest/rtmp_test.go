@@ -3,44 +3,63 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"net"
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
 
 // startRTMP runs ffmpeg as a one-client RTMP server on 127.0.0.1:port,
-// serving a generated video in a loop, and waits until it listens.
+// serving a generated video in a loop, and waits until it listens. An
+// ffmpeg that exits before listening (its bind can lose a race with the
+// port's previous user) is started again.
 func startRTMP(t *testing.T, port int, video string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", video,
-		"-c", "copy", "-f", "flv", "-listen", "1", fmt.Sprintf("rtmp://127.0.0.1:%d/live/cam", port))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		// Probing the port would take the server's single client, so wait
-		// for the listening socket to show up instead.
-		if listening(port) {
-			return cmd
+		cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", video,
+			"-c", "copy", "-f", "flv", "-listen", "1", fmt.Sprintf("rtmp://127.0.0.1:%d/live/cam", port))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		exited := make(chan struct{})
+		go func() { _, _ = cmd.Process.Wait(); close(exited) }()
+		for time.Now().Before(deadline) {
+			// Connecting would take the server's single client, and
+			// binding the port could steal it from ffmpeg: read the
+			// kernel's socket table instead.
+			if listening(port) {
+				return cmd
+			}
+			select {
+			case <-exited:
+			case <-time.After(20 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		_ = cmd.Process.Kill()
+		<-exited
 	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
 	t.Fatal("the RTMP server did not listen")
 	return nil
 }
 
-// listening reports whether something listens on 127.0.0.1:port, by trying
-// to bind it.
+// listening reports whether a socket listens on 127.0.0.1:port, from
+// /proc/net/tcp (state 0A is LISTEN).
 func listening(port int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	data, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
-		return true
+		return false
 	}
-	l.Close()
+	want := fmt.Sprintf("0100007F:%04X", port)
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[1] == want && f[3] == "0A" {
+			return true
+		}
+	}
 	return false
 }
 
