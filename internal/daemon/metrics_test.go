@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,15 +32,8 @@ func TestMetricsAndHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, zaptest.NewLogger(t)) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	d := start(t, cfg, zaptest.NewLogger(t), Options{})
+	defer d.stop(t)
 
 	get := func(path string) (int, []byte) {
 		resp, err := http.Get("http://" + httpAddr + path)
@@ -125,10 +117,8 @@ func TestReadyzSaysWhyNot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, zaptest.NewLogger(t)) }()
-	defer func() { cancel(); <-done }()
+	d := start(t, cfg, zaptest.NewLogger(t), Options{})
+	defer d.stop(t)
 
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -174,15 +164,8 @@ func TestBackboneMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, zaptest.NewLogger(t)) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v (is the backbone installed? `make models`)", err)
-		}
-	}()
+	d := start(t, cfg, zaptest.NewLogger(t), Options{})
+	defer d.stop(t)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get("http://" + httpAddr + "/metrics")
@@ -195,11 +178,8 @@ func TestBackboneMetrics(t *testing.T) {
 				return
 			}
 		}
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("daemon stopped: %v", err)
-		default:
+		if err, ok := d.exited(); ok {
+			t.Fatalf("daemon stopped: %v (is the backbone installed? `make models`)", err)
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("no backbone forward observed in /metrics within 60s")

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -108,18 +107,9 @@ func TestReload(t *testing.T) {
 
 	core, logs := observer.New(zapcore.InfoLevel)
 	reload := make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- RunWith(ctx, cfg, zap.New(core), Options{Reload: reload,
-			Load: func() (config.Config, error) { return config.Load(cfgPath) }})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	d := start(t, cfg, zap.New(core), Options{Reload: reload,
+		Load: func() (config.Config, error) { return config.Load(cfgPath) }})
+	defer d.stop(t)
 
 	c := &collector{frames: map[string][]publisher.FrameMsg{}, status: map[string][]publisher.StatusMsg{}}
 	nc, err := nats.Connect("nats://"+natsAddr, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -60,9 +59,7 @@ func TestStateAcrossRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		core, logs := observer.New(zapcore.InfoLevel)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- Run(ctx, cfg, zap.New(core)) }()
+		d := start(t, cfg, zap.New(core), Options{})
 		var first []publisher.Scored
 		for i := 0; i < frames; i++ {
 			m, err := sub.NextMsg(20 * time.Second)
@@ -81,10 +78,7 @@ func TestStateAcrossRestarts(t *testing.T) {
 			}
 		}
 		nc.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("Run: %v", err)
-		}
+		d.stop(t)
 		return first, logs
 	}
 	same := func(a, b []publisher.Scored) bool {
