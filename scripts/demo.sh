@@ -55,6 +55,7 @@ done
 echo "activityd is running: stream 'demo' plays $video in a loop (truth: $dir/segments.csv)"
 echo "model: $model (GRU over MobileNetV2 3x3 grid features; held out: 66% of clips, 64% of frames), embedded NATS on 127.0.0.1:4222"
 echo "raw messages from another terminal:  nats sub -s nats://127.0.0.1:4222 'activity.>'"
+echo "metrics: curl -s 127.0.0.1:9650/metrics   health: curl -s 127.0.0.1:9650/readyz"
 echo "Ctrl-C stops everything."
 echo
 bin/activityctl demo -server nats://127.0.0.1:4222 -truth "$dir/segments.csv" || true
