@@ -211,15 +211,17 @@ func compose(L rnn.Layer, mean, std []float32, top *rnn.Model) *rnn.Model {
 	for g := 0; g < G; g++ {
 		for i := 0; i < In; i++ {
 			w := t.Wih[g*In+i]
-			if i < len(L.Bih)/6 {
-				w = 0 // A_k: not an input of the top layer
-			}
 			mu, sd := float32(0), float32(1)
 			if top.Mean != nil {
 				mu, sd = top.Mean[i], top.Std[i]
 			}
-			Wih[g*In+i] = w / sd
 			Bih[g] -= w * mu / sd
+			if i < len(L.Bih)/6 {
+				// A_k: the top layer was trained with these inputs at
+				// zero, so it only ever saw the constant above.
+				continue
+			}
+			Wih[g*In+i] = w / sd
 		}
 	}
 	m.Layers = []rnn.Layer{L, {In: In, Wih: Wih, Whh: t.Whh, Bih: Bih, Bhh: t.Bhh}}

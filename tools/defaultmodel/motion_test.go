@@ -1,0 +1,114 @@
+package main
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/activityd/activityd/rnn"
+	"github.com/activityd/activityd/rnn/dataset"
+)
+
+// motionData makes items whose features drift along a class-specific
+// direction, plus noise.
+func motionData(rng *rand.Rand, n, steps, dim, classes int) []dataset.Item {
+	dirs := make([][]float32, classes)
+	for c := range dirs {
+		dirs[c] = make([]float32, dim)
+		for i := range dirs[c] {
+			dirs[c][i] = float32(rng.NormFloat64())
+		}
+	}
+	var items []dataset.Item
+	for k := 0; k < n; k++ {
+		c := k % classes
+		f := &dataset.Features{}
+		base := make([]float32, dim)
+		for i := range base {
+			base[i] = float32(rng.NormFloat64() * 3)
+		}
+		for t := 0; t < steps; t++ {
+			x := make([]float32, dim)
+			for i := range x {
+				x[i] = base[i] + 0.3*float32(t)*dirs[c][i] + float32(rng.NormFloat64()*0.2)
+			}
+			f.X = append(f.X, x)
+			f.Times = append(f.Times, float64(t)/5)
+		}
+		items = append(items, dataset.Item{Label: c, Features: f})
+	}
+	return items
+}
+
+// TestMotionLayerComputesChanges checks the built layer in the pure-Go step
+// the daemon runs: A_k holds the current projection, B_k its change.
+func TestMotionLayerComputesChanges(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	const dim, K, classes = 12, 5, 3
+	items := motionData(rng, 30, 15, dim, classes)
+	mean, std := rawStandardisation(items, dim)
+	L := motionLayer(items, mean, std, K, classes, 1)
+	H := 2 * K
+	m := &rnn.Model{Cell: rnn.CellGRU, InputSize: dim, HiddenSize: H, Layers: []rnn.Layer{L},
+		HeadW: make([]float32, classes*H), HeadB: make([]float32, classes), Labels: []string{"a", "b", "c"}, Mean: mean, Std: std}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewState()
+	probs := make([]float32, classes)
+	prevA := make([]float64, K)
+	for step, x := range items[0].X {
+		m.Step(s, x, probs)
+		h := s.Hidden()
+		for k := 0; k < K; k++ {
+			var p float64 // the A_k pre-activation: e_k u_k . z
+			for i := 0; i < dim; i++ {
+				p += float64(L.Wih[(2*H+k)*dim+i]) * float64((x[i]-mean[i])/std[i])
+			}
+			wantA, wantB := math.Tanh(p), math.Tanh(p-prevA[k])
+			if math.Abs(float64(h[k])-wantA) > 1e-4 || math.Abs(float64(h[K+k])-wantB) > 1e-4 {
+				t.Fatalf("step %d unit %d: A %v B %v, want %v %v", step, k, h[k], h[K+k], wantA, wantB)
+			}
+			prevA[k] = wantA
+		}
+	}
+}
+
+// TestComposeMatchesTwoStages checks that the composed model on raw
+// features gives what the top model gives on the motion layer's outputs,
+// also after a trip through the model file format.
+func TestComposeMatchesTwoStages(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	const dim, K, classes = 10, 4, 3
+	items := motionData(rng, 12, 20, dim, classes)
+	mean, std := rawStandardisation(items, dim)
+	L := motionLayer(items, mean, std, K, classes, 2)
+	labels := []string{"a", "b", "c"}
+	top := rnn.NewRandom(rnn.CellGRU, 2*K, 2*K, 1, labels, 3)
+	top.Mean, top.Std = make([]float32, 2*K), make([]float32, 2*K)
+	for i := range top.Mean {
+		top.Mean[i], top.Std[i] = float32(rng.NormFloat64()*0.1), float32(0.5+rng.Float64())
+	}
+	top.Mode = rnn.ModeManyToMany
+	composed := compose(L, mean, std, top)
+	b, err := composed.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := rnn.Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys := motionOutputs(items[:3], L, mean, std, labels)
+	for k := range ys {
+		want := top.Sequence(ys[k].X)
+		got := loaded.Sequence(items[k].X)
+		for s := range want {
+			for c := range want[s] {
+				if math.Abs(float64(want[s][c]-got[s][c])) > 1e-4 {
+					t.Fatalf("item %d step %d class %d: composed %v, two stages %v", k, s, c, got[s][c], want[s][c])
+				}
+			}
+		}
+	}
+}
