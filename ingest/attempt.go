@@ -122,6 +122,11 @@ func (a *attempt) read(vc *videoCapture, img *gocv.Mat) attemptEnd {
 			pts = now.Sub(s.t0) // monotonic
 		} else {
 			pts = a.offset + time.Duration(vc.get(gocv.VideoCapturePosMsec)*float64(time.Millisecond))
+			// OpenCV reports 0 ms for the frames the decoder flushes at
+			// the end of a file: within one pass, time never goes back.
+			if sinceLoop > 1 && pts < lastPTS {
+				pts = lastPTS + frameDur(vc, s.cfg.FPS)
+			}
 		}
 		lastPTS = pts
 		if !live && s.cfg.Realtime {

@@ -17,7 +17,7 @@ import (
 func makeVideo(t testing.TB, name string, w, h int, fps int, seconds float64, extra ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed")
+		t.Fatal("ffmpeg not installed: `make test` installs it")
 	}
 	out := filepath.Join(t.TempDir(), name)
 	args := []string{"-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
