@@ -219,10 +219,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"`make demo` runs it. The raw messages: nats sub -s nats://127.0.0.1:4222 'activity.>'\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -44,10 +44,7 @@ func runEval(ctx context.Context, args []string) error {
 			"and the confusion matrix. --backbone and --fps default to the model's.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if *model == "" || (*data == "") == (*segments == "") {

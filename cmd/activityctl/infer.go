@@ -24,10 +24,7 @@ func runInfer(ctx context.Context, args []string) error {
 			"implementation (see docs/model-format.md).\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if *model == "" || *input == "" {

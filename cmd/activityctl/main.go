@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -59,4 +61,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "activityctl %s: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
+}
+
+// parseFlags parses a subcommand's arguments. help is true when -h asked
+// for the usage, which the flag set has printed: the command then returns
+// nil.
+func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	err = fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return true, nil
+	}
+	return false, err
 }

@@ -37,10 +37,7 @@ func runModels(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("models "+sub, flag.ContinueOnError)
 	dir := fs.String("dir", "", "models directory")
 	cfgPath := fs.String("config", "", "activityd config file (its state_dir holds models)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	stateDir := ""

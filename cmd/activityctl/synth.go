@@ -46,10 +46,7 @@ func synthMain(ctx context.Context, args []string, w io.Writer) error {
 			"Renders a labelled synthetic activity video data set (see docs/synth.md).\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	set := map[string]bool{}

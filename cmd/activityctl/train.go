@@ -149,10 +149,7 @@ func runTrain(ctx context.Context, args []string) error {
 			"saves the best model on validation. See docs/training.md.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if (*data == "") == (*segments == "") {
