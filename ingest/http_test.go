@@ -93,14 +93,7 @@ func TestHTTPMJPEG(t *testing.T) {
 	cfg := Config{ID: "mjpeg", URL: base + "/video.mjpg", FPS: 5, QueueSize: 4,
 		OpenTimeout: 3 * time.Second, ReadTimeout: time.Second,
 		BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond}
-	q := NewQueue(cfg.QueueSize)
-	src := NewSource(cfg, q, nil)
-	log := newStatusLog()
-	src.OnStatus = log.add
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx) }()
-	frames := countFrames(q)
+	_, log, frames, cancel, errc := startCounted(cfg)
 	_, i := log.waitFor(t, StateOnline, 0, 5*time.Second)
 	time.Sleep(time.Second)
 	if n := frames.n.Load(); n < 3 {
@@ -183,14 +176,7 @@ func TestBackoffResetsAfterStablePeriod(t *testing.T) {
 	cfg := Config{ID: "flaky", URL: base + "/video.mjpg", FPS: 5, QueueSize: 4,
 		OpenTimeout: 2 * time.Second, ReadTimeout: time.Second,
 		BackoffMin: 100 * time.Millisecond, BackoffMax: 3200 * time.Millisecond, StableAfter: 300 * time.Millisecond}
-	q := NewQueue(cfg.QueueSize)
-	src := NewSource(cfg, q, nil)
-	log := newStatusLog()
-	src.OnStatus = log.add
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx) }()
-	frames := countFrames(q)
+	_, log, frames, cancel, errc := startCounted(cfg)
 	_, i := log.waitFor(t, StateOnline, 0, 5*time.Second)
 	var worst time.Duration
 	for n := 0; n < 5; n++ {

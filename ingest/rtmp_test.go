@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -74,14 +73,7 @@ func TestRTMP(t *testing.T) {
 	cfg := Config{ID: "rtmp", URL: fmt.Sprintf("rtmp://127.0.0.1:%d/live/cam", port), FPS: 5, QueueSize: 4,
 		OpenTimeout: 3 * time.Second, ReadTimeout: time.Second,
 		BackoffMin: 100 * time.Millisecond, BackoffMax: 300 * time.Millisecond}
-	q := NewQueue(cfg.QueueSize)
-	src := NewSource(cfg, q, nil)
-	log := newStatusLog()
-	src.OnStatus = log.add
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx) }()
-	frames := countFrames(q)
+	_, log, frames, cancel, errc := startCounted(cfg)
 	_, i := log.waitFor(t, StateOnline, 0, 5*time.Second)
 	time.Sleep(time.Second)
 	if n := frames.n.Load(); n < 3 {

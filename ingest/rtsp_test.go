@@ -171,6 +171,20 @@ type frameCounter struct {
 	once  sync.Once
 }
 
+// startCounted runs a source for cfg in the background, recording its
+// states and counting its frames; cancel stops it and errc gives Run's
+// result.
+func startCounted(cfg Config) (*Source, *statusLog, *frameCounter, context.CancelFunc, chan error) {
+	q := NewQueue(cfg.QueueSize)
+	src := NewSource(cfg, q, nil)
+	log := newStatusLog()
+	src.OnStatus = log.add
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- src.Run(ctx) }()
+	return src, log, countFrames(q), cancel, errc
+}
+
 func countFrames(q *Queue) *frameCounter {
 	c := &frameCounter{done: make(chan struct{}), first: make(chan struct{})}
 	go func() {
@@ -207,14 +221,7 @@ func TestRTSPReconnect(t *testing.T) {
 			cfg := Config{ID: "cam", URL: fmt.Sprintf("rtsp://viewer:s3cret@127.0.0.1:%d/cam", port), FPS: 5,
 				QueueSize: 4, RTSPTransport: transport, OpenTimeout: 2 * time.Second, ReadTimeout: time.Second,
 				BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second}
-			q := NewQueue(cfg.QueueSize)
-			src := NewSource(cfg, q, nil)
-			log := newStatusLog()
-			src.OnStatus = log.add
-			ctx, cancel := context.WithCancel(context.Background())
-			errc := make(chan error, 1)
-			go func() { errc <- src.Run(ctx) }()
-			frames := countFrames(q)
+			_, log, frames, cancel, errc := startCounted(cfg)
 
 			_, i := log.waitFor(t, StateOnline, 0, 10*time.Second)
 			time.Sleep(time.Second)
@@ -357,14 +364,7 @@ func TestRTSPStallWatchdog(t *testing.T) {
 	cfg := Config{ID: "cam", URL: fmt.Sprintf("rtsp://127.0.0.1:%d/cam", port), FPS: 5, QueueSize: 4,
 		OpenTimeout: 3 * time.Second, ReadTimeout: 700 * time.Millisecond,
 		BackoffMin: 100 * time.Millisecond, BackoffMax: 500 * time.Millisecond}
-	q := NewQueue(cfg.QueueSize)
-	src := NewSource(cfg, q, nil)
-	log := newStatusLog()
-	src.OnStatus = log.add
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx) }()
-	frames := countFrames(q)
+	src, log, frames, cancel, errc := startCounted(cfg)
 	_, i := log.waitFor(t, StateOnline, 0, 10*time.Second)
 	time.Sleep(500 * time.Millisecond)
 
