@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/activityd/activityd/features/onnxpb"
 )
 
 // onnxNodeDir is where Debian's libonnx-testdata puts ONNX's operator test
@@ -24,36 +26,16 @@ type onnxTensor struct {
 	i32  []int32
 }
 
-// field walks the protobuf message b and calls fn for each field.
+// eachField walks the protobuf message b with onnxpb.Walk and calls fn
+// for each field; a malformed message fails the test.
 func eachField(t *testing.T, b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte, x uint64)) {
 	t.Helper()
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			t.Fatalf("protobuf: bad tag")
-		}
-		b = b[n:]
-		var v []byte
-		var x uint64
-		switch typ {
-		case protowire.VarintType:
-			x, n = protowire.ConsumeVarint(b)
-		case protowire.Fixed32Type:
-			var u uint32
-			u, n = protowire.ConsumeFixed32(b)
-			x = uint64(u)
-		case protowire.Fixed64Type:
-			x, n = protowire.ConsumeFixed64(b)
-		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(b)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
-		}
-		if n < 0 {
-			t.Fatalf("protobuf: bad field %d", num)
-		}
-		b = b[n:]
+	err := onnxpb.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		fn(num, typ, v, x)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("protobuf: %v", err)
 	}
 }
 

@@ -35,7 +35,7 @@ func Inspect(data []byte) (*Info, error) {
 	info := &Info{Tensors: map[string][]Dim{}, Ops: map[string]int{}, Metadata: map[string]string{}}
 	var graph []byte
 	haveGraph := false
-	err := walk(data, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := Walk(data, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == modelIRVersion && typ == protowire.VarintType:
 			info.IRVersion = int64(x)
@@ -44,7 +44,7 @@ func Inspect(data []byte) (*Info, error) {
 		case num == modelOpsetImport && typ == protowire.BytesType:
 			var domain string
 			var ver int64
-			if err := walk(v, func(n protowire.Number, t protowire.Type, vv []byte, xx uint64) error {
+			if err := Walk(v, func(n protowire.Number, t protowire.Type, vv []byte, xx uint64) error {
 				if n == opsetDomain && t == protowire.BytesType {
 					domain = string(vv)
 				}
@@ -60,7 +60,7 @@ func Inspect(data []byte) (*Info, error) {
 			}
 		case num == modelMetadataProps && typ == protowire.BytesType:
 			var k, val string
-			if err := walk(v, func(n protowire.Number, t protowire.Type, vv []byte, _ uint64) error {
+			if err := Walk(v, func(n protowire.Number, t protowire.Type, vv []byte, _ uint64) error {
 				if t == protowire.BytesType && n == entryKey {
 					k = string(vv)
 				}
@@ -90,7 +90,7 @@ func Inspect(data []byte) (*Info, error) {
 func inspectGraph(g []byte, info *Info) error {
 	inits := map[string]bool{}
 	var inputs []ValueInfo
-	err := walk(g, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+	err := Walk(g, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -99,7 +99,7 @@ func inspectGraph(g []byte, info *Info) error {
 			info.Nodes++
 			var op string
 			var outs []string
-			if err := walk(v, func(n protowire.Number, t protowire.Type, vv []byte, _ uint64) error {
+			if err := Walk(v, func(n protowire.Number, t protowire.Type, vv []byte, _ uint64) error {
 				if t == protowire.BytesType && n == nodeOpType {
 					op = string(vv)
 				}
@@ -117,7 +117,7 @@ func inspectGraph(g []byte, info *Info) error {
 				}
 			}
 		case graphInitializer:
-			return walk(v, func(n protowire.Number, t protowire.Type, vv []byte, _ uint64) error {
+			return Walk(v, func(n protowire.Number, t protowire.Type, vv []byte, _ uint64) error {
 				if t == protowire.BytesType && n == tensorName {
 					inits[string(vv)] = true
 				}
@@ -153,7 +153,7 @@ func inspectGraph(g []byte, info *Info) error {
 
 func readValueInfo(b []byte) (ValueInfo, error) {
 	var vi ValueInfo
-	err := walk(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+	err := Walk(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -161,22 +161,22 @@ func readValueInfo(b []byte) (ValueInfo, error) {
 		case valueName:
 			vi.Name = string(v)
 		case valueType:
-			return walk(v, func(n protowire.Number, t protowire.Type, tv []byte, _ uint64) error {
+			return Walk(v, func(n protowire.Number, t protowire.Type, tv []byte, _ uint64) error {
 				if n != typeTensor || t != protowire.BytesType {
 					return nil
 				}
-				return walk(tv, func(n protowire.Number, t protowire.Type, sv []byte, x uint64) error {
+				return Walk(tv, func(n protowire.Number, t protowire.Type, sv []byte, x uint64) error {
 					if n == tensorTypeElem && t == protowire.VarintType {
 						vi.Elem = int32(x)
 					}
 					if n == tensorTypeShape && t == protowire.BytesType {
 						vi.Shape = []Dim{}
-						return walk(sv, func(n protowire.Number, t protowire.Type, dv []byte, _ uint64) error {
+						return Walk(sv, func(n protowire.Number, t protowire.Type, dv []byte, _ uint64) error {
 							if n != shapeDim || t != protowire.BytesType {
 								return nil
 							}
 							var d Dim
-							err := walk(dv, func(n protowire.Number, t protowire.Type, v []byte, x uint64) error {
+							err := Walk(dv, func(n protowire.Number, t protowire.Type, v []byte, x uint64) error {
 								if n == dimValue && t == protowire.VarintType {
 									d.Value = int64(x)
 								}
@@ -198,9 +198,9 @@ func readValueInfo(b []byte) (ValueInfo, error) {
 	return vi, err
 }
 
-// walk calls fn for every field of one message: v holds a length-delimited
+// Walk calls fn for every field of one protobuf message: v holds a length-delimited
 // field's bytes, x a varint or fixed field's value.
-func walk(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error) error {
+func Walk(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
