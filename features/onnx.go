@@ -7,6 +7,8 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +61,9 @@ type ONNXConfig struct {
 	Trusted bool
 	// Prober runs the probe; nil means DefaultProber.
 	Prober *Prober
-	// Sessions is how many engines run batches in parallel (0 means 1).
+	// Sessions is how many engines run batches in parallel. 0 is auto:
+	// one single-thread session per core (or per Threads cores when
+	// Threads is set) on ONNX Runtime, one net on OpenCV.
 	Sessions int
 	// Engine is EngineOpenCV (the default), EngineORT or EngineAuto;
 	// RuntimeLib is the ONNX Runtime library and Threads its intra-op
@@ -261,13 +265,26 @@ func OpenONNX(ctx context.Context, cfg ONNXConfig) (*ONNX, error) {
 		}
 	}
 	b := &ONNX{cfg: cfg, reqs: make(chan *request), stop: make(chan struct{}), done: make(chan struct{})}
-	for i := 0; i < max(cfg.Sessions, 1); i++ {
-		eng, err := openEngine(cfg)
+	auto := cfg.Sessions == 0 && cfg.Engine != "" && cfg.Engine != EngineOpenCV
+	if auto {
+		// One single-thread ONNX Runtime session per core: on two cores
+		// this serves 1.37x the frames of one two-thread session (four
+		// streams, BenchmarkORTSessions4Streams).
+		b.cfg.Threads = max(cfg.Threads, 1)
+		b.cfg.Sessions = max(runtime.NumCPU()/b.cfg.Threads, 1)
+	}
+	for i := 0; i < max(b.cfg.Sessions, 1); i++ {
+		eng, err := openEngine(b.cfg)
 		if err != nil {
 			b.release()
 			return nil, err
 		}
 		b.lanes = append(b.lanes, &lane{eng: eng, resized: gocv.NewMat()})
+		if _, cv := eng.(*cvEngine); cv && auto {
+			// auto fell back to OpenCV, whose thread pool is process-wide:
+			// one net.
+			break
+		}
 	}
 	b.eng = b.lanes[0].eng
 	b.setupLUT()
@@ -423,6 +440,9 @@ func (b *ONNX) release() {
 
 // Engine names what runs the network: "opencv" or "onnxruntime".
 func (b *ONNX) Engine() string { return b.eng.name() }
+
+// Sessions is the number of engines running batches in parallel.
+func (b *ONNX) Sessions() int { return len(b.lanes) }
 
 // Fallback says why engine auto did not use ONNX Runtime ("" if it did, or
 // if another engine was asked for).
@@ -591,12 +611,54 @@ func (e *onnxExtractor) Extract(img gocv.Mat, dst []float32) error {
 	return e.req.err
 }
 
+// Parallel is how many frames the backbone runs at once (its sessions): a
+// stream may keep that many in extraction, each with its own extractor.
+func (e *onnxExtractor) Parallel() int { return len(e.b.lanes) }
+
 func (e *onnxExtractor) Close() error {
 	if !e.closed {
 		e.closed = true
 		e.b.attached.Add(-1)
 	}
 	return nil
+}
+
+// Throughput runs every frame through every session at once, one frame
+// per pass, and returns the forward passes per second of all sessions
+// together: the frames run divided by the longest time a session spent in
+// forward passes (preprocessing is left out, as in TimeForward). It is for
+// benchmarks: call it while no extractor is in use.
+func (b *ONNX) Throughput(frames []gocv.Mat) (float64, error) {
+	spent := make([]time.Duration, len(b.lanes))
+	errs := make([]error, len(b.lanes))
+	var wg sync.WaitGroup
+	for i, l := range b.lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, f := range frames {
+				in, err := l.eng.input(1)
+				if err == nil {
+					err = b.prepare(l, f, in[:3*b.cfg.Width*b.cfg.Height])
+				}
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				start := time.Now()
+				if _, err := l.eng.forward(1); err != nil {
+					errs[i] = err
+					return
+				}
+				spent[i] += time.Since(start)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	return float64(len(frames)*len(b.lanes)) / slices.Max(spent).Seconds(), nil
 }
 
 // TimeForward preprocesses each frame into the input and times the

@@ -2,11 +2,16 @@ package features
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
+
+	"gocv.io/x/gocv"
 
 	"github.com/activityd/activityd/features/modelstore"
 )
@@ -81,6 +86,62 @@ func TestEngineParity(t *testing.T) {
 	}
 }
 
+// TestAutoSessions: sessions 0 on ONNX Runtime opens one single-thread
+// session per core (per `threads` cores when threads is set), and frames
+// from several streams at once come back right from each of them.
+func TestAutoSessions(t *testing.T) {
+	in := installed(t)
+	lib := runtimeLib(t)
+	cfg := mobilenetConfig(in, modelstore.OutputPooled, ModeGlobal)
+	cfg.Engine, cfg.RuntimeLib = EngineAuto, lib
+	for threads, want := range map[int]int{0: runtime.NumCPU(), 1: runtime.NumCPU(), 2: max(runtime.NumCPU()/2, 1), 64: 1} {
+		cfg.Threads = threads
+		b := openONNX(t, cfg)
+		if b.Engine() != EngineORT || b.Sessions() != want {
+			t.Errorf("threads %d: engine %s with %d sessions, want onnxruntime with %d", threads, b.Engine(), b.Sessions(), want)
+		}
+	}
+	cfg.Threads = 0
+	b := openONNX(t, cfg)
+	frames := make([]gocv.Mat, 4)
+	alone := make([][]float32, len(frames))
+	ex, _ := b.NewExtractor()
+	for i := range frames {
+		frames[i] = synthFrame(t, i+1, 200)
+		defer frames[i].Close()
+		alone[i] = make([]float32, b.Dim())
+		if err := ex.Extract(frames[i], alone[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = ex.Close()
+	var wg sync.WaitGroup
+	errs := make([]error, len(frames))
+	for i := range frames {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ex, _ := b.NewExtractor()
+			defer ex.Close()
+			got := make([]float32, b.Dim())
+			for range 20 {
+				if err := ex.Extract(frames[i], got); err != nil {
+					errs[i] = err
+					return
+				}
+				if e := relErr(got, toF64(alone[i])); e > 1e-5 {
+					errs[i] = fmt.Errorf("stream %d: differs from the frame alone by %.3g", i, e)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestEngineFallback: engine auto without the library serves with OpenCV
 // and says why; engine onnxruntime without it is an error.
 func TestEngineFallback(t *testing.T) {
@@ -90,6 +151,9 @@ func TestEngineFallback(t *testing.T) {
 	b := openONNX(t, cfg)
 	if b.Engine() != EngineOpenCV || !strings.Contains(b.Fallback(), "not installed") {
 		t.Errorf("engine %s, fallback %q", b.Engine(), b.Fallback())
+	}
+	if b.Sessions() != 1 {
+		t.Errorf("auto sessions after a fallback to OpenCV: %d nets, want 1", b.Sessions())
 	}
 	cfg.Engine = EngineORT
 	if _, err := OpenONNX(t.Context(), cfg); !errors.Is(err, ErrRuntime) {

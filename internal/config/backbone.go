@@ -39,12 +39,14 @@ type Backbone struct {
 	// installed, else OpenCV), onnxruntime (an error without it) or opencv.
 	Engine string `yaml:"engine"`
 	// Sessions is how many engines (ONNX Runtime sessions or OpenCV nets)
-	// run frames in parallel; with two, give each one thread (threads: 1).
+	// run frames in parallel. 0 (auto): on ONNX Runtime one single-thread
+	// session per core (per `threads` cores when threads is set); on
+	// OpenCV one net.
 	Sessions int `yaml:"sessions"`
 }
 
 func defaultBackbone() Backbone {
-	return Backbone{FeatureMode: "global", Grid: 2, BatchSize: 1, BatchWait: 5 * time.Millisecond, Engine: "auto", Sessions: 1}
+	return Backbone{FeatureMode: "global", Grid: 2, BatchSize: 1, BatchWait: 5 * time.Millisecond, Engine: "auto"}
 }
 
 // validateBackbone checks the backbone keys of m.
@@ -97,8 +99,8 @@ func validateBackbone(m Model, bad func(key string, val any, why string)) {
 	if b.BatchSize < 1 || b.BatchSize > 64 {
 		bad("model.batch_size", b.BatchSize, "must be between 1 and 64")
 	}
-	if b.Sessions < 1 || b.Sessions > 16 {
-		bad("model.sessions", b.Sessions, "must be between 1 and 16")
+	if b.Sessions < 0 || b.Sessions > 16 {
+		bad("model.sessions", b.Sessions, "must be between 0 (auto) and 16")
 	}
 	switch b.Engine {
 	case "auto", "onnxruntime", "opencv":

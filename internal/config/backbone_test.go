@@ -51,7 +51,7 @@ func TestBadBackboneKeys(t *testing.T) {
 		"model: {threads: -1}":                              {"model.threads"},
 		"model: {scale: -1}":                                {"model.scale"},
 		"model: {engine: tensorflow}":                       {"model.engine", `"tensorflow"`},
-		"model: {sessions: 0}":                              {"model.sessions"},
+		"model: {sessions: -1}":                             {"model.sessions"},
 	}
 	for yml, want := range cases {
 		_, err := Parse([]byte(yml))

@@ -30,7 +30,8 @@ func openBackbone(ctx context.Context, cfg config.Config, log *zap.Logger, obser
 		return nil, err
 	}
 	if x, ok := bb.(*features.ONNX); ok {
-		fields := []zap.Field{zap.String("backbone", x.Name()), zap.String("engine", x.Engine()), zap.Int("dim", x.Dim())}
+		fields := []zap.Field{zap.String("backbone", x.Name()), zap.String("engine", x.Engine()),
+			zap.Int("sessions", x.Sessions()), zap.Int("dim", x.Dim())}
 		if why := x.Fallback(); why != "" {
 			fields = append(fields, zap.String("fallback", why))
 		}
