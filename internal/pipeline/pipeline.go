@@ -142,7 +142,7 @@ func (p *Pipeline) runStream(ctx context.Context, sc ingest.Config, model *rnn.M
 	srcErr := make(chan error, 1)
 	go func() { srcErr <- src.Run(ctx) }()
 
-	w := worker{stream: sc.ID, model: model, ex: ex, sink: p.cfg.Sink, topK: topK,
+	w := worker{stream: sc.ID, model: model, ex: ex, newEx: newEx, sink: p.cfg.Sink, topK: topK,
 		log: log, metrics: p.cfg.Metrics, beat: p.heartbeat(sc.ID), total: &p.total,
 		out: p.newOutput(ctx, sc.ID, model, log), snap: p.cfg.Snapshots, url: sc.URL}
 	w.run(q)
@@ -160,6 +160,7 @@ type worker struct {
 	stream  string
 	model   *rnn.Model
 	ex      features.Extractor
+	newEx   NewExtractor // for more extractors when ex's backbone is Parallel
 	sink    Sink
 	topK    int
 	log     *zap.Logger
@@ -172,7 +173,6 @@ type worker struct {
 }
 
 func (w *worker) run(q *ingest.Queue) {
-	feat := make([]float32, w.ex.Dim())
 	probs := make([]float32, w.model.Classes())
 	state := w.model.NewState()
 	analysed := w.metrics.analysed.WithLabelValues(w.stream)
@@ -193,6 +193,8 @@ func (w *worker) run(q *ingest.Queue) {
 		}
 	}()
 	defer w.out.finish()
+	fetch := newFetcher(q, w.ex, w.newEx)
+	defer fetch.stop()
 	for {
 		w.out.poll(state)
 		// The queue is closed by the source when it stops: reading until
@@ -202,36 +204,34 @@ func (w *worker) run(q *ingest.Queue) {
 			queueDrops.Add(float64(d - counted))
 			counted = d
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), idleTick)
-		f, err := q.Get(ctx)
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
+		it, err := fetch.next()
+		if errors.Is(err, errIdle) {
 			continue
 		}
 		if err != nil {
 			return
 		}
+		f := &it.f
 		if f.Discontinuity && !keepOnce {
 			state.Reset()
 		}
 		keepOnce = false
 		lastPTS = f.PTS.Seconds()
-		t0 := time.Now()
-		err = w.ex.Extract(f.Mat, feat)
-		f.Close()
-		t1 := time.Now()
-		w.metrics.extract.Observe(t1.Sub(t0).Seconds())
-		if err != nil {
+		w.metrics.extract.Observe(it.took.Seconds())
+		if it.err != nil {
 			if time.Since(lastWarn) > time.Second {
-				w.log.Warn("feature extraction failed", zap.Error(err))
+				w.log.Warn("feature extraction failed", zap.Error(it.err))
 				lastWarn = time.Now()
 			}
+			fetch.release(it)
 			continue
 		}
-		w.model.Step(state, feat, probs)
+		t1 := time.Now()
+		w.model.Step(state, it.feat, probs)
 		w.metrics.step.Observe(time.Since(t1).Seconds())
-		w.out.frame(&f, feat, probs, w.message(&f, probs))
+		w.out.frame(f, it.feat, probs, w.message(f, probs))
 		w.metrics.latency.Observe(time.Since(f.Captured).Seconds())
+		fetch.release(it)
 		analysed.Inc()
 		w.total.Add(1)
 	}
