@@ -23,6 +23,7 @@ func main() {
 	flag.StringVar(&o.stateDir, "state-dir", "", "also look for installed backbones in STATE_DIR/models")
 	flag.StringVar(&o.modes, "modes", "global,grid", "feature modes to measure (global, grid); the best one is kept")
 	flag.IntVar(&o.grid, "grid", 3, "cells per side in grid mode")
+	flag.StringVar(&o.engine, "engine", "auto", "backbone engine: auto, onnxruntime or opencv")
 	flag.StringVar(&o.cell, "cell", "gru", "recurrent cell: rnn, gru or lstm")
 	flag.IntVar(&o.hidden, "hidden", 64, "hidden size (with -motion: 2 x motion)")
 	flag.IntVar(&o.epochs, "epochs", 30, "maximum epochs")
