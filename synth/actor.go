@@ -23,8 +23,12 @@ const shift = 4
 
 // actor is how something looks; where it is comes from a pose.
 type actor struct {
-	kind             int
-	shape            []vec // polygon outline, unit radius, for kindPolygon
+	kind  int
+	shape []vec // polygon outline, unit radius, for kindPolygon
+	// fold is the order of the actor's rotational symmetry, ignoring its
+	// small mark (a hexagon looks the same turned by 360/6 degrees): it
+	// caps how fast the actor may rotate (see plan).
+	fold             int
 	fill, edge, mark color.RGBA
 }
 
@@ -85,29 +89,33 @@ func newActor(rng *rand.Rand) actor {
 	switch u := rng.Float64(); {
 	case u < 0.35:
 		a.kind = kindPolygon
-		a.shape = randomShape(rng)
+		a.shape, a.fold = randomShape(rng)
 	case u < 0.5:
-		a.kind = kindBall
+		a.kind, a.fold = kindBall, 2 // the stripe
 	case u < 0.7:
-		a.kind = kindCar
+		a.kind, a.fold = kindCar, 1
 	default:
-		a.kind = kindStick
+		a.kind, a.fold = kindStick, 1
 	}
 	return a
 }
 
-// randomShape returns a polygon of unit radius, turned at random.
-func randomShape(rng *rand.Rand) []vec {
+// randomShape returns a polygon of unit radius, turned at random, and the
+// order of its rotational symmetry.
+func randomShape(rng *rand.Rand) ([]vec, int) {
 	var pts []vec
+	fold := 1
 	switch rng.Intn(4) {
 	case 0: // regular polygon, 3 to 8 sides
 		n := 3 + rng.Intn(6)
+		fold = n
 		for i := 0; i < n; i++ {
 			a := 2 * math.Pi * float64(i) / float64(n)
 			pts = append(pts, vec{math.Cos(a), math.Sin(a)})
 		}
 	case 1: // star
 		n := 4 + rng.Intn(3)
+		fold = n
 		inner := uniform(rng, 0.4, 0.6)
 		for i := 0; i < 2*n; i++ {
 			a := math.Pi * float64(i) / float64(n)
@@ -121,13 +129,14 @@ func randomShape(rng *rand.Rand) []vec {
 		pts = []vec{{1, 0}, {0.1, -0.7}, {0.1, -0.3}, {-0.9, -0.3}, {-0.9, 0.3}, {0.1, 0.3}, {0.1, 0.7}}
 	default: // cross, or a plus, with arms of random width
 		w := uniform(rng, 0.25, 0.4)
+		fold = 4
 		pts = []vec{{1, -w}, {1, w}, {w, w}, {w, 1}, {-w, 1}, {-w, w}, {-1, w}, {-1, -w}, {-w, -w}, {-w, -1}, {w, -1}, {w, -w}}
 	}
 	s, c := math.Sincos(uniform(rng, 0, 2*math.Pi))
 	for i, p := range pts {
 		pts[i] = vec{p.x*c - p.y*s, p.x*s + p.y*c}
 	}
-	return pts
+	return pts, fold
 }
 
 // canvas draws on a Mat with positions in float pixels, offset by the

@@ -62,6 +62,25 @@ func (m *motion) at(t float64) pose {
 	return p
 }
 
+// Rotation speeds, degrees per second. An actor that looks the same turned
+// by 360/fold degrees, seen once per analysed frame, cannot be told turning
+// by a from turning by a - 360/fold (the wagon-wheel effect): a hexagon
+// turning 240 degrees per second, analysed 5 times a second, is seen
+// turning 48 degrees clockwise, or equally 12 counter-clockwise. So the
+// turn per analysed frame at analysisFPS stays under 40% of the symmetry
+// angle (80% of the 180/fold beyond which the direction is ambiguous).
+const (
+	minSpin     = 60.0
+	maxSpinAll  = 240.0
+	analysisFPS = 5.0 // the daemon's and the trainer's default analysis rate
+)
+
+// maxSpin is the fastest rotation, degrees per second, for an actor with
+// fold-order rotational symmetry.
+func maxSpin(fold int) float64 {
+	return math.Max(minSpin, math.Min(maxSpinAll, 0.4*360/float64(max(fold, 1))*analysisFPS))
+}
+
 func uniform(rng *rand.Rand, lo, hi float64) float64 {
 	if hi <= lo {
 		return lo
@@ -96,7 +115,7 @@ func freshPose(s stage, rng *rand.Rand) pose {
 // classes — move_left clips do not sit on the left of the frame more than
 // move_right clips, approach clips are not larger than recede clips — and a
 // single frame gives nothing away.
-func plan(label string, p pose, dur float64, s stage, rng *rand.Rand, fresh bool) motion {
+func plan(label string, p pose, dur float64, s stage, rng *rand.Rand, fresh bool, fold int) motion {
 	m := motion{label: label}
 	m.wobA = uniform(rng, 0.3, 1.2) * s.unit
 	m.wobF = [3]float64{uniform(rng, 0.3, 1.1), uniform(rng, 0.3, 1.1), uniform(rng, 0.2, 0.8)}
@@ -212,7 +231,7 @@ func plan(label string, p pose, dur float64, s stage, rng *rand.Rand, fresh bool
 		}
 
 	case RotateCW, RotateCCW:
-		m.spin = uniform(rng, 60, 240) * math.Pi / 180
+		m.spin = uniform(rng, minSpin, maxSpin(fold)) * math.Pi / 180
 		if label == RotateCCW {
 			m.spin = -m.spin
 		}

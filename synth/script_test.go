@@ -88,7 +88,7 @@ func TestPlanKeepsActorInFrame(t *testing.T) {
 					continue
 				}
 				dur := uniform(rng, 2, 5)
-				m := plan(label, p, dur, st, rng, k == 0)
+				m := plan(label, p, dur, st, rng, k == 0, 1)
 				for t2 := 0.0; t2 <= dur; t2 += dur / 20 {
 					q := m.at(t2)
 					slack := 2*st.unit + 1e-6
@@ -114,7 +114,7 @@ func TestOneFrameGivesNothingAway(t *testing.T) {
 		for k := int64(0); k < 600; k++ {
 			rng := rand.New(rand.NewSource(seed + k))
 			dur := uniform(rng, 2, 5)
-			m := plan(label, freshPose(st, rng), dur, st, rng, true)
+			m := plan(label, freshPose(st, rng), dur, st, rng, true, 1)
 			for i := 0; i <= 10; i++ {
 				out = append(out, measure(m.at(dur*float64(i)/10)))
 			}
@@ -150,4 +150,34 @@ func ks(a, b []float64) float64 {
 		d = math.Max(d, math.Abs(float64(i)/float64(len(a))-float64(j)/float64(len(b))))
 	}
 	return d
+}
+
+// TestRotationIsNotAliased: whatever the actor's symmetry, a rotation seen
+// at the analysis rate turns less than half its symmetry angle between
+// analysed frames, so its direction is never the wagon-wheel opposite; and
+// every actor the generator makes has its symmetry set.
+func TestRotationIsNotAliased(t *testing.T) {
+	for fold := 1; fold <= 8; fold++ {
+		step := maxSpin(fold) / analysisFPS
+		if half := 180 / float64(fold); step >= half || maxSpin(fold) < minSpin {
+			t.Errorf("fold %d: up to %.0f degrees per analysed frame (ambiguous from %.0f), speeds %.0f-%.0f deg/s",
+				fold, step, half, minSpin, maxSpin(fold))
+		}
+	}
+	rng := rand.New(rand.NewSource(1))
+	folds := map[int]int{}
+	for range 400 {
+		a := newActor(rng)
+		if a.fold < 1 || a.fold > 8 {
+			t.Fatalf("actor kind %d has symmetry order %d", a.kind, a.fold)
+		}
+		folds[a.fold]++
+	}
+	if len(folds) < 5 {
+		t.Errorf("symmetry orders seen: %v", folds)
+	}
+	// The fastest hexagon: 120 deg/s, 24 degrees per analysed frame.
+	if got := maxSpin(6); got != 120 {
+		t.Errorf("hexagon: up to %.0f deg/s, want 120", got)
+	}
 }

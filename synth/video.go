@@ -128,7 +128,7 @@ func newVideo(o Options, rng *rand.Rand, parts []part) (*Video, error) {
 	for i := range v.parts {
 		pt := &v.parts[i]
 		dur := float64(pt.count) / fps
-		pt.move = plan(pt.label, p, dur, v.stage, rng, i == 0)
+		pt.move = plan(pt.label, p, dur, v.stage, rng, i == 0, v.actor.fold)
 		p = pt.move.at(dur)
 	}
 	sc, err := newScene(rng, o.Width, o.Height, o.FPS, n, v.stage, o.Plain, o.Backgrounds)

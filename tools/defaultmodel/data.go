@@ -25,7 +25,7 @@ type options struct {
 	grid, hidden, epochs, bptt       int
 	lr, fps                          float64
 	seed                             int64
-	compareOnly, lda, probe          bool
+	compareOnly, lda, probe, seeA    bool
 	subset, scripts, motion          int
 }
 

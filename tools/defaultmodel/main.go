@@ -33,6 +33,7 @@ func main() {
 	flag.Int64Var(&o.seed, "seed", 1, "seed of the validation split, the initial weights and the batch order")
 	flag.IntVar(&o.subset, "subset", 0, "use only the first N training and N/2 test clips of each class (0: all)")
 	flag.IntVar(&o.motion, "motion", 32, "directions of the built motion layer under the trained GRU (0: one trained layer on the raw features)")
+	flag.BoolVar(&o.seeA, "see-projections", false, "let the trained layer also see the motion layer's projections A_k, not only their changes B_k")
 	flag.BoolVar(&o.lda, "lda", true, "make the first motion directions discriminant ones (one per class), the rest principal components")
 	flag.IntVar(&o.scripts, "scripts", 0, "use only the first N training scripted videos (0: all)")
 	flag.BoolVar(&o.probe, "probe", false, "only the linear probes on the clips (with -subset N: N clips per class)")

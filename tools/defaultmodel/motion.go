@@ -179,7 +179,7 @@ func dot(a, b []float64) float64 {
 
 // motionOutputs runs the motion layer (with the raw standardisation) over
 // each item from a zero state, as the daemon runs it over a stream.
-func motionOutputs(items []dataset.Item, L rnn.Layer, mean, std []float32, labels []string) []dataset.Item {
+func motionOutputs(items []dataset.Item, L rnn.Layer, mean, std []float32, labels []string, seeA bool) []dataset.Item {
 	H := len(L.Bih) / 3
 	m := &rnn.Model{Cell: rnn.CellGRU, InputSize: L.In, HiddenSize: H, Layers: []rnn.Layer{L},
 		HeadW: make([]float32, len(labels)*H), HeadB: make([]float32, len(labels)), Labels: labels, Mean: mean, Std: std}
@@ -191,7 +191,9 @@ func motionOutputs(items []dataset.Item, L rnn.Layer, mean, std []float32, label
 		for _, x := range it.X {
 			m.Step(s, x, probs)
 			y := append([]float32(nil), s.Hidden()...)
-			clear(y[:H/2]) // the top layer sees only the changes B_k
+			if !seeA {
+				clear(y[:H/2]) // the top layer sees only the changes B_k
+			}
 			f.X = append(f.X, y)
 		}
 		out[k] = it
@@ -203,7 +205,7 @@ func motionOutputs(items []dataset.Item, L rnn.Layer, mean, std []float32, label
 // compose stacks the motion layer under the trained top model and folds the
 // top model's own standardisation into its input weights, giving one model
 // on raw backbone features.
-func compose(L rnn.Layer, mean, std []float32, top *rnn.Model) *rnn.Model {
+func compose(L rnn.Layer, mean, std []float32, top *rnn.Model, seeA bool) *rnn.Model {
 	m := *top
 	t := top.Layers[0]
 	In, G := t.In, len(t.Bih)
@@ -216,7 +218,7 @@ func compose(L rnn.Layer, mean, std []float32, top *rnn.Model) *rnn.Model {
 				mu, sd = top.Mean[i], top.Std[i]
 			}
 			Bih[g] -= w * mu / sd
-			if i < len(L.Bih)/6 {
+			if !seeA && i < len(L.Bih)/6 {
 				// A_k: the top layer was trained with these inputs at
 				// zero, so it only ever saw the constant above.
 				continue

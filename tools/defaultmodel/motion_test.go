@@ -90,23 +90,25 @@ func TestComposeMatchesTwoStages(t *testing.T) {
 		top.Mean[i], top.Std[i] = float32(rng.NormFloat64()*0.1), float32(0.5+rng.Float64())
 	}
 	top.Mode = rnn.ModeManyToMany
-	composed := compose(L, mean, std, top)
-	b, err := composed.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := rnn.Unmarshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ys := motionOutputs(items[:3], L, mean, std, labels)
-	for k := range ys {
-		want := top.Sequence(ys[k].X)
-		got := loaded.Sequence(items[k].X)
-		for s := range want {
-			for c := range want[s] {
-				if math.Abs(float64(want[s][c]-got[s][c])) > 1e-4 {
-					t.Fatalf("item %d step %d class %d: composed %v, two stages %v", k, s, c, got[s][c], want[s][c])
+	for _, seeA := range []bool{false, true} {
+		composed := compose(L, mean, std, top, seeA)
+		b, err := composed.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := rnn.Unmarshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ys := motionOutputs(items[:3], L, mean, std, labels, seeA)
+		for k := range ys {
+			want := top.Sequence(ys[k].X)
+			got := loaded.Sequence(items[k].X)
+			for s := range want {
+				for c := range want[s] {
+					if math.Abs(float64(want[s][c]-got[s][c])) > 1e-4 {
+						t.Fatalf("see projections %v: item %d step %d class %d: composed %v, two stages %v", seeA, k, s, c, got[s][c], want[s][c])
+					}
 				}
 			}
 		}

@@ -101,7 +101,7 @@ func fit(ctx context.Context, o options, s *sets, cell string) (*trial, error) {
 			lda = len(s.labels)
 		}
 		motion = motionLayer(trItems, mean, std, o.motion, lda, o.seed)
-		items = motionOutputs(items, motion, mean, std, s.labels)
+		items = motionOutputs(items, motion, mean, std, s.labels, o.seeA)
 	}
 	var tr, va []train.Example
 	for i, it := range items {
@@ -128,7 +128,7 @@ func fit(ctx context.Context, o options, s *sets, cell string) (*trial, error) {
 		return nil, err
 	}
 	if o.motion > 0 {
-		res.Model = compose(motion, mean, std, res.Model)
+		res.Model = compose(motion, mean, std, res.Model, o.seeA)
 	}
 	res.Model.Name = "default"
 	t := &trial{Mode: s.mode, Dim: s.dim, Cell: cell, Hidden: hidden, Motion: o.motion, Seconds: time.Since(start).Seconds(), Best: res.BestEpoch,
