@@ -456,25 +456,7 @@ func BenchmarkORTPipelineEfficiency(b *testing.B) {
 // bareORTFPS times a backbone's forward passes (either engine) alone on the video's
 // frames, preprocessed beforehand.
 func bareORTFPS(b *testing.B, rt *features.ONNX, video string) float64 {
-	cap, err := gocv.VideoCaptureFile(video)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cap.Close()
-	var frames []gocv.Mat
-	for {
-		f := gocv.NewMat()
-		if !cap.Read(&f) || f.Empty() {
-			_ = f.Close()
-			break
-		}
-		frames = append(frames, f)
-	}
-	defer func() {
-		for _, f := range frames {
-			_ = f.Close()
-		}
-	}()
+	frames := decodeAll(b, video)
 	secs, err := rt.TimeForward(frames)
 	if err != nil {
 		b.Fatal(err)
