@@ -67,31 +67,12 @@ func openEngine(b *testing.B, batch int, engine string) features.Backbone {
 func bareForwardFPS(b *testing.B, path, video string, batch int) float64 {
 	net := gocv.ReadNetFromONNX(path)
 	defer net.Close()
-	cap, err := gocv.VideoCaptureFile(video)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var frames, blobs []gocv.Mat
-	for {
-		f := gocv.NewMat()
-		if !cap.Read(&f) || f.Empty() {
-			_ = f.Close()
-			break
-		}
-		frames = append(frames, f)
-		if len(frames) == batch {
-			blob := gocv.NewMat()
-			gocv.BlobFromImages(frames, &blob, 1.0/255, image.Pt(224, 224), gocv.NewScalar(0, 0, 0, 0), true, false, gocv.MatTypeCV32F)
-			blobs = append(blobs, blob)
-			for _, f := range frames {
-				_ = f.Close()
-			}
-			frames = frames[:0]
-		}
-	}
-	_ = cap.Close()
-	for _, f := range frames {
-		_ = f.Close()
+	var blobs []gocv.Mat
+	all := decodeAll(b, video)
+	for i := 0; i+batch <= len(all); i += batch {
+		blob := gocv.NewMat()
+		gocv.BlobFromImages(all[i:i+batch], &blob, 1.0/255, image.Pt(224, 224), gocv.NewScalar(0, 0, 0, 0), true, false, gocv.MatTypeCV32F)
+		blobs = append(blobs, blob)
 	}
 	defer func() {
 		for _, bl := range blobs {
