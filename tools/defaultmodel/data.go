@@ -23,7 +23,7 @@ type options struct {
 	engine                           string
 	modeList                         []string
 	grid, hidden, epochs, bptt       int
-	lr, fps                          float64
+	lr, fps, trend                   float64
 	seed                             int64
 	compareOnly, lda, probe, seeA    bool
 	subset, scripts, motion          int

@@ -28,14 +28,21 @@ import (
 // second half minus the mean of its first half). The second layer is a GRU
 // trained on the motion layer's changes B_k only: its input weights from the
 // A_k are zero, so the current appearance of the scene, which identifies a
-// video's background, does not reach it.
+// video's background, does not reach it. With -trend the layer also keeps
+// a leaky average C_k of each A_k and gives D_k, the projection against
+// that average (see motionLayer); the trained layer then sees B_k and D_k.
 
 // gateBias saturates the motion layer's gates: sigmoid(-15) ~ 3e-7.
 const gateBias = 15
 
 // motionLayer builds the motion layer over I standardised features with K
-// directions from the training items.
-func motionLayer(items []dataset.Item, mean, std []float32, K, lda int, seed int64) rnn.Layer {
+// directions from the training items. With trend > 0 (analysed frames) it
+// also has, per direction, a leaky average C_k of A_k over about trend
+// frames and a unit D_k = tanh(e_k u_k.x(t) - C_k(t-1)): where the
+// projection stands against its recent past. Still appearance-free (a
+// still background cancels), D_k integrates over several frames what B_k
+// sees in one, and its phase against B_k tells a turn's sense.
+func motionLayer(items []dataset.Item, mean, std []float32, K, lda int, seed int64, trend float64) rnn.Layer {
 	I := len(mean)
 	z := func(x []float32) []float64 {
 		out := make([]float64, I)
@@ -105,19 +112,42 @@ func motionLayer(items []dataset.Item, mean, std []float32, K, lda int, seed int
 		sd := math.Sqrt(math.Max(s2/n-(s/n)*(s/n), 1e-12))
 		eps[k] = 0.5 / sd
 	}
-	H := 2 * K
+	// Units, in this order: the appearance half, which the trained layer
+	// does not see (A_k, then C_k with a trend), then the motion half
+	// (B_k, then D_k with a trend).
+	groups := 2
+	if trend > 0 {
+		groups = 4
+	}
+	H := groups * K
+	a, b := 0, H/2 // first A_k and first B_k
 	L := rnn.Layer{In: I, Wih: make([]float32, 3*H*I), Whh: make([]float32, 3*H*H), Bih: make([]float32, 3*H), Bhh: make([]float32, 3*H)}
 	for j := 0; j < H; j++ {
 		L.Bih[j] = gateBias    // r: open
 		L.Bih[H+j] = -gateBias // z: shut, h(t) = n(t)
 	}
+	// C_k keeps the share exp(-1/trend) of its last value: its update gate
+	// is a constant.
+	zc := float32(0)
+	if trend > 0 {
+		keep := math.Exp(-1 / trend)
+		zc = float32(math.Log(keep / (1 - keep)))
+	}
 	for k := 0; k < K; k++ {
 		for i := 0; i < I; i++ {
 			w := float32(eps[k] * U[k][i])
-			L.Wih[(2*H+k)*I+i] = w   // A_k
-			L.Wih[(2*H+K+k)*I+i] = w // B_k
+			L.Wih[(2*H+a+k)*I+i] = w // A_k
+			L.Wih[(2*H+b+k)*I+i] = w // B_k
+			if trend > 0 {
+				L.Wih[(2*H+a+K+k)*I+i] = w // C_k: n = A_k(t)
+				L.Wih[(2*H+b+K+k)*I+i] = w // D_k
+			}
 		}
-		L.Whh[(2*H+K+k)*H+k] = -1 // B_k subtracts A_k(t-1)
+		L.Whh[(2*H+b+k)*H+a+k] = -1 // B_k subtracts A_k(t-1)
+		if trend > 0 {
+			L.Bih[H+a+K+k] = zc             // C_k: a leaky average of A_k
+			L.Whh[(2*H+b+K+k)*H+a+K+k] = -1 // D_k subtracts C_k(t-1)
+		}
 	}
 	return L
 }

@@ -47,7 +47,7 @@ func TestMotionLayerComputesChanges(t *testing.T) {
 	const dim, K, classes = 12, 5, 3
 	items := motionData(rng, 30, 15, dim, classes)
 	mean, std := rawStandardisation(items, dim)
-	L := motionLayer(items, mean, std, K, classes, 1)
+	L := motionLayer(items, mean, std, K, classes, 1, 0)
 	H := 2 * K
 	m := &rnn.Model{Cell: rnn.CellGRU, InputSize: dim, HiddenSize: H, Layers: []rnn.Layer{L},
 		HeadW: make([]float32, classes*H), HeadB: make([]float32, classes), Labels: []string{"a", "b", "c"}, Mean: mean, Std: std}
@@ -82,15 +82,20 @@ func TestComposeMatchesTwoStages(t *testing.T) {
 	const dim, K, classes = 10, 4, 3
 	items := motionData(rng, 12, 20, dim, classes)
 	mean, std := rawStandardisation(items, dim)
-	L := motionLayer(items, mean, std, K, classes, 2)
 	labels := []string{"a", "b", "c"}
-	top := rnn.NewRandom(rnn.CellGRU, 2*K, 2*K, 1, labels, 3)
-	top.Mean, top.Std = make([]float32, 2*K), make([]float32, 2*K)
-	for i := range top.Mean {
-		top.Mean[i], top.Std[i] = float32(rng.NormFloat64()*0.1), float32(0.5+rng.Float64())
-	}
-	top.Mode = rnn.ModeManyToMany
-	for _, seeA := range []bool{false, true} {
+	for _, tc := range []struct {
+		seeA  bool
+		trend float64
+	}{{false, 0}, {true, 0}, {false, 3}, {true, 3}} {
+		seeA := tc.seeA
+		L := motionLayer(items, mean, std, K, classes, 2, tc.trend)
+		H := len(L.Bih) / 3
+		top := rnn.NewRandom(rnn.CellGRU, H, H, 1, labels, 3)
+		top.Mean, top.Std = make([]float32, H), make([]float32, H)
+		for i := range top.Mean {
+			top.Mean[i], top.Std[i] = float32(rng.NormFloat64()*0.1), float32(0.5+rng.Float64())
+		}
+		top.Mode = rnn.ModeManyToMany
 		composed := compose(L, mean, std, top, seeA)
 		b, err := composed.Marshal()
 		if err != nil {
@@ -107,10 +112,54 @@ func TestComposeMatchesTwoStages(t *testing.T) {
 			for s := range want {
 				for c := range want[s] {
 					if math.Abs(float64(want[s][c]-got[s][c])) > 1e-4 {
-						t.Fatalf("see projections %v: item %d step %d class %d: composed %v, two stages %v", seeA, k, s, c, got[s][c], want[s][c])
+						t.Fatalf("see projections %v, trend %v: item %d step %d class %d: composed %v, two stages %v", seeA, tc.trend, k, s, c, got[s][c], want[s][c])
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestMotionTrendUnits checks the trend units in the pure-Go step: C_k is
+// a leaky average of A_k keeping exp(-1/trend) of itself each frame, and
+// D_k is the projection against C_k(t-1).
+func TestMotionTrendUnits(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	const dim, K, classes, trend = 12, 5, 3, 4.0
+	items := motionData(rng, 30, 25, dim, classes)
+	mean, std := rawStandardisation(items, dim)
+	L := motionLayer(items, mean, std, K, classes, 1, trend)
+	H := 4 * K
+	if len(L.Bih) != 3*H {
+		t.Fatalf("%d units, want %d", len(L.Bih)/3, H)
+	}
+	m := &rnn.Model{Cell: rnn.CellGRU, InputSize: dim, HiddenSize: H, Layers: []rnn.Layer{L},
+		HeadW: make([]float32, classes*H), HeadB: make([]float32, classes), Labels: []string{"a", "b", "c"}, Mean: mean, Std: std}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	keep := math.Exp(-1 / trend)
+	s := m.NewState()
+	probs := make([]float32, classes)
+	prevA, prevC := make([]float64, K), make([]float64, K)
+	for step, x := range items[1].X {
+		m.Step(s, x, probs)
+		h := s.Hidden()
+		for k := 0; k < K; k++ {
+			var p float64
+			for i := 0; i < dim; i++ {
+				p += float64(L.Wih[(2*H+k)*dim+i]) * float64((x[i]-mean[i])/std[i])
+			}
+			wantA := math.Tanh(p)
+			wantC := keep*prevC[k] + (1-keep)*wantA
+			wantB, wantD := math.Tanh(p-prevA[k]), math.Tanh(p-prevC[k])
+			got := []float32{h[k], h[K+k], h[2*K+k], h[3*K+k]}
+			for g, want := range []float64{wantA, wantC, wantB, wantD} {
+				if math.Abs(float64(got[g])-want) > 1e-4 {
+					t.Fatalf("step %d direction %d: unit group %d (A, C, B, D) is %v, want %v", step, k, g, got[g], want)
+				}
+			}
+			prevA[k], prevC[k] = wantA, wantC
 		}
 	}
 }

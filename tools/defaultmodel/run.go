@@ -22,6 +22,7 @@ type trial struct {
 	Cell     string  `json:"cell"`
 	Hidden   int     `json:"hidden"`
 	Motion   int     `json:"motion_directions"`
+	Trend    float64 `json:"motion_trend_frames,omitempty"`
 	Seconds  float64 `json:"training_seconds"`
 	Best     int     `json:"best_epoch"`
 	Model    scores  `json:"model"`
@@ -94,13 +95,13 @@ func fit(ctx context.Context, o options, s *sets, cell string) (*trial, error) {
 		return nil, fmt.Errorf("-motion needs -cell gru (the motion layer is a GRU layer; a model has one cell type)")
 	}
 	if o.motion > 0 {
-		hidden = 2 * o.motion
 		mean, std = rawStandardisation(trItems, s.dim)
 		lda := 0
 		if o.lda {
 			lda = len(s.labels)
 		}
-		motion = motionLayer(trItems, mean, std, o.motion, lda, o.seed)
+		motion = motionLayer(trItems, mean, std, o.motion, lda, o.seed, o.trend)
+		hidden = len(motion.Bih) / 3
 		items = motionOutputs(items, motion, mean, std, s.labels, o.seeA)
 	}
 	var tr, va []train.Example
@@ -131,7 +132,7 @@ func fit(ctx context.Context, o options, s *sets, cell string) (*trial, error) {
 		res.Model = compose(motion, mean, std, res.Model, o.seeA)
 	}
 	res.Model.Name = "default"
-	t := &trial{Mode: s.mode, Dim: s.dim, Cell: cell, Hidden: hidden, Motion: o.motion, Seconds: time.Since(start).Seconds(), Best: res.BestEpoch,
+	t := &trial{Mode: s.mode, Dim: s.dim, Cell: cell, Hidden: hidden, Motion: o.motion, Trend: o.trend, Seconds: time.Since(start).Seconds(), Best: res.BestEpoch,
 		res: res, cfg: cfg, data: s}
 	t.Model = evalModel(res.Model, s)
 	t.Baseline = runBaseline(s)
