@@ -26,7 +26,7 @@ type options struct {
 	lr, fps, trend                   float64
 	seed                             int64
 	compareOnly, lda, probe, seeA    bool
-	subset, scripts, motion          int
+	subset, scripts, motion, spin    int
 }
 
 // sets is the data of one feature mode: training and held-out clips and

@@ -34,6 +34,7 @@ func main() {
 	flag.IntVar(&o.subset, "subset", 0, "use only the first N training and N/2 test clips of each class (0: all)")
 	flag.IntVar(&o.motion, "motion", 32, "directions of the built motion layer under the trained GRU (0: one trained layer on the raw features)")
 	flag.Float64Var(&o.trend, "trend", 0, "with -motion: also a leaky average of each projection over about TREND analysed frames, and units for the projection against it, which the trained layer sees (0: none)")
+	flag.IntVar(&o.spin, "spin", 0, "with -motion: make 2 x SPIN of the directions span the planes in which the features turn during rotate_cw and rotate_ccw")
 	flag.BoolVar(&o.seeA, "see-projections", false, "let the trained layer also see the motion layer's projections A_k, not only their changes B_k")
 	flag.BoolVar(&o.lda, "lda", true, "make the first motion directions discriminant ones (one per class), the rest principal components")
 	flag.IntVar(&o.scripts, "scripts", 0, "use only the first N training scripted videos (0: all)")

@@ -42,7 +42,7 @@ const gateBias = 15
 // projection stands against its recent past. Still appearance-free (a
 // still background cancels), D_k integrates over several frames what B_k
 // sees in one, and its phase against B_k tells a turn's sense.
-func motionLayer(items []dataset.Item, mean, std []float32, K, lda int, seed int64, trend float64) rnn.Layer {
+func motionLayer(items []dataset.Item, mean, std []float32, K, lda int, seed int64, trend float64, spin spinSpec) rnn.Layer {
 	I := len(mean)
 	z := func(x []float32) []float64 {
 		out := make([]float64, I)
@@ -96,6 +96,9 @@ func motionLayer(items []dataset.Item, mean, std []float32, K, lda int, seed int
 	var U [][]float64
 	if lda > 0 {
 		U = ldaDirections(disp, dispLabel, lda, I)
+	}
+	if spin.planes > 0 {
+		U = append(U, spinDirections(items, z, spin, I, seed)...)
 	}
 	U = append(U, topDirections(disp, I, K-len(U), seed)...)
 	// Scale each projection to a standard deviation of 0.5 over the
@@ -366,4 +369,64 @@ func cholSolve(L []float64, n int, b []float64) []float64 {
 		x[i] = s / L[i*n+i]
 	}
 	return x
+}
+
+// spinSpec asks for directions spanning the planes in which the features
+// turn during a rotation: planes of them, from the frames labelled cw
+// (turning one way) and ccw (the other).
+type spinSpec struct{ planes, cw, ccw int }
+
+// spinDirections returns 2 x spin.planes directions spanning the planes in
+// which the standardised features of rotating actors turn, one way for cw
+// and the other for ccw: the leading singular vectors of the antisymmetric
+// matrix sum_t s (z_t z_{t+1}^T - z_{t+1} z_t^T), s = +1 on cw frames and -1
+// on ccw ones. A displacement, which the other directions come from, is
+// zero on average for a turning actor; this angular momentum is not, and
+// its sign is the turn's sense.
+func spinDirections(items []dataset.Item, z func([]float32) []float64, spin spinSpec, I int, seed int64) [][]float64 {
+	P := make([]float64, I*I)
+	for _, it := range items {
+		label := func(t int) int {
+			if it.FrameLabels != nil {
+				return it.FrameLabels[t]
+			}
+			return it.Label
+		}
+		var prev []float64
+		for t := range it.X {
+			l := label(t)
+			if l != spin.cw && l != spin.ccw || t > 0 && label(t-1) != l {
+				prev = nil
+				if l == spin.cw || l == spin.ccw {
+					prev = z(it.X[t])
+				}
+				continue
+			}
+			cur := z(it.X[t])
+			if prev != nil {
+				sgn := 1.0
+				if l == spin.ccw {
+					sgn = -1
+				}
+				for i, a := range prev {
+					if a == 0 {
+						continue
+					}
+					row := P[i*I : (i+1)*I]
+					for j, b := range cur {
+						row[j] += sgn * a * b
+					}
+				}
+			}
+			prev = cur
+		}
+	}
+	rows := make([][]float64, I)
+	for i := range rows {
+		rows[i] = make([]float64, I)
+		for j := range rows[i] {
+			rows[i][j] = P[i*I+j] - P[j*I+i]
+		}
+	}
+	return topDirections(rows, I, 2*spin.planes, seed)
 }

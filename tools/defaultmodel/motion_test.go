@@ -47,7 +47,7 @@ func TestMotionLayerComputesChanges(t *testing.T) {
 	const dim, K, classes = 12, 5, 3
 	items := motionData(rng, 30, 15, dim, classes)
 	mean, std := rawStandardisation(items, dim)
-	L := motionLayer(items, mean, std, K, classes, 1, 0)
+	L := motionLayer(items, mean, std, K, classes, 1, 0, spinSpec{})
 	H := 2 * K
 	m := &rnn.Model{Cell: rnn.CellGRU, InputSize: dim, HiddenSize: H, Layers: []rnn.Layer{L},
 		HeadW: make([]float32, classes*H), HeadB: make([]float32, classes), Labels: []string{"a", "b", "c"}, Mean: mean, Std: std}
@@ -88,7 +88,7 @@ func TestComposeMatchesTwoStages(t *testing.T) {
 		trend float64
 	}{{false, 0}, {true, 0}, {false, 3}, {true, 3}} {
 		seeA := tc.seeA
-		L := motionLayer(items, mean, std, K, classes, 2, tc.trend)
+		L := motionLayer(items, mean, std, K, classes, 2, tc.trend, spinSpec{})
 		H := len(L.Bih) / 3
 		top := rnn.NewRandom(rnn.CellGRU, H, H, 1, labels, 3)
 		top.Mean, top.Std = make([]float32, H), make([]float32, H)
@@ -128,7 +128,7 @@ func TestMotionTrendUnits(t *testing.T) {
 	const dim, K, classes, trend = 12, 5, 3, 4.0
 	items := motionData(rng, 30, 25, dim, classes)
 	mean, std := rawStandardisation(items, dim)
-	L := motionLayer(items, mean, std, K, classes, 1, trend)
+	L := motionLayer(items, mean, std, K, classes, 1, trend, spinSpec{})
 	H := 4 * K
 	if len(L.Bih) != 3*H {
 		t.Fatalf("%d units, want %d", len(L.Bih)/3, H)
@@ -160,6 +160,55 @@ func TestMotionTrendUnits(t *testing.T) {
 				}
 			}
 			prevA[k], prevC[k] = wantA, wantC
+		}
+	}
+}
+
+// TestSpinDirections checks that the spin directions span the plane in
+// which the features of turning items turn, and not a plane of mere
+// back-and-forth or noise.
+func TestSpinDirections(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	const dim, cw, ccw = 10, 1, 2
+	var items []dataset.Item
+	for k := 0; k < 40; k++ {
+		label := k % 3 // 0: oscillates along axes 2-3; 1, 2: turns in the plane of axes 0-1
+		phase, speed := rng.Float64()*2*math.Pi, 0.3+0.4*rng.Float64()
+		if label == ccw {
+			speed = -speed
+		}
+		f := &dataset.Features{}
+		for s := 0; s < 20; s++ {
+			x := make([]float32, dim)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64() * 0.3)
+			}
+			a := phase + speed*float64(s)
+			if label == 0 {
+				x[2] += float32(2 * math.Sin(a))
+				x[3] += float32(2 * math.Sin(a))
+			} else {
+				x[0] += float32(2 * math.Cos(a))
+				x[1] += float32(2 * math.Sin(a))
+			}
+			f.X = append(f.X, x)
+		}
+		items = append(items, dataset.Item{Label: label, Features: f})
+	}
+	z := func(x []float32) []float64 {
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = float64(v)
+		}
+		return out
+	}
+	U := spinDirections(items, z, spinSpec{planes: 1, cw: cw, ccw: ccw}, dim, 1)
+	if len(U) != 2 {
+		t.Fatalf("%d directions, want 2", len(U))
+	}
+	for k, u := range U {
+		if in := u[0]*u[0] + u[1]*u[1]; in < 0.95 {
+			t.Errorf("direction %d has %.2f of its weight in the turning plane, want > 0.95: %.2f", k, in, u)
 		}
 	}
 }

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/activityd/activityd/rnn"
 	"github.com/activityd/activityd/rnn/dataset"
 	"github.com/activityd/activityd/rnn/report"
 	"github.com/activityd/activityd/rnn/train"
+	"github.com/activityd/activityd/synth"
 )
 
 // trial is one trained configuration and its held-out results.
@@ -23,6 +25,7 @@ type trial struct {
 	Hidden   int     `json:"hidden"`
 	Motion   int     `json:"motion_directions"`
 	Trend    float64 `json:"motion_trend_frames,omitempty"`
+	Spin     int     `json:"motion_spin_planes,omitempty"`
 	Seconds  float64 `json:"training_seconds"`
 	Best     int     `json:"best_epoch"`
 	Model    scores  `json:"model"`
@@ -100,7 +103,8 @@ func fit(ctx context.Context, o options, s *sets, cell string) (*trial, error) {
 		if o.lda {
 			lda = len(s.labels)
 		}
-		motion = motionLayer(trItems, mean, std, o.motion, lda, o.seed, o.trend)
+		spin := spinSpec{planes: o.spin, cw: slices.Index(s.labels, synth.RotateCW), ccw: slices.Index(s.labels, synth.RotateCCW)}
+		motion = motionLayer(trItems, mean, std, o.motion, lda, o.seed, o.trend, spin)
 		hidden = len(motion.Bih) / 3
 		items = motionOutputs(items, motion, mean, std, s.labels, o.seeA)
 	}
@@ -132,7 +136,7 @@ func fit(ctx context.Context, o options, s *sets, cell string) (*trial, error) {
 		res.Model = compose(motion, mean, std, res.Model, o.seeA)
 	}
 	res.Model.Name = "default"
-	t := &trial{Mode: s.mode, Dim: s.dim, Cell: cell, Hidden: hidden, Motion: o.motion, Trend: o.trend, Seconds: time.Since(start).Seconds(), Best: res.BestEpoch,
+	t := &trial{Mode: s.mode, Dim: s.dim, Cell: cell, Hidden: hidden, Motion: o.motion, Trend: o.trend, Spin: o.spin, Seconds: time.Since(start).Seconds(), Best: res.BestEpoch,
 		res: res, cfg: cfg, data: s}
 	t.Model = evalModel(res.Model, s)
 	t.Baseline = runBaseline(s)
