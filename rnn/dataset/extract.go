@@ -95,6 +95,11 @@ func (e *Extractor) Video(ctx context.Context, path string) (*Features, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Times at the cache's precision (float32), so that a first run and a
+	// cached one label the frames at a segment's edge the same way.
+	for i, t := range f.Times {
+		f.Times[i] = float64(float32(t))
+	}
 	e.Decoded++
 	if cp != "" {
 		if err := writeCache(cp, f); err != nil {
