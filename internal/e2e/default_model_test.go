@@ -152,6 +152,38 @@ func TestDefaultModelOnScriptedVideo(t *testing.T) {
 	}
 	checkFrames(t, got, segs, name)
 	checkEvents(t, got, segs)
+	checkSourceEnd(t, got)
+}
+
+// checkSourceEnd wants the events open when the file ends to end with its
+// last analysed frame, not before: frames still queued when the source
+// reports its end are analysed first, and no event starts after it.
+func checkSourceEnd(t *testing.T, got *collected) {
+	t.Helper()
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	if len(got.frames) == 0 {
+		return
+	}
+	last := got.frames[0].PTS
+	for _, f := range got.frames {
+		last = math.Max(last, f.PTS)
+	}
+	lost := 0
+	for _, e := range got.events {
+		if e.Type != publisher.EventEnd || e.Reason != "source_lost" {
+			continue
+		}
+		lost++
+		if e.EndPTS == nil {
+			t.Errorf("event %s (%s from %.2f s) ended as source_lost without an end time", e.ID, e.Label, e.StartPTS)
+		} else if *e.EndPTS < last-1e-6 {
+			t.Errorf("event %s (%s from %.2f s) ended as source_lost at %.2f s, before the last frame at %.2f s", e.ID, e.Label, e.StartPTS, *e.EndPTS, last)
+		}
+	}
+	if lost > 1 {
+		t.Errorf("%d events ended as source_lost, want at most 1 (one stream, one end)", lost)
+	}
 }
 
 func subscribe(t *testing.T, nc *nats.Conn, got *collected) {

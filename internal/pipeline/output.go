@@ -74,6 +74,10 @@ type output struct {
 	lastSent  time.Time // wall time of the last frame message
 	lastTS    time.Time
 	lastPTS   float64
+	// lost says the source was lost (reconnecting, offline or ended) and
+	// its open events are still to end: the queue may still hold frames
+	// captured before the loss, and they are analysed first.
+	lost bool
 
 	clip struct {
 		open     bool
@@ -136,14 +140,29 @@ func (o *output) resetWindows() {
 	o.clip.open = false
 }
 
-// sourceState ends open events when the source is lost.
+// sourceState notes a lost source; its open events end once the frames
+// captured before the loss are analysed (endLost).
 func (o *output) sourceState(st ingest.Status) {
 	switch st.State {
 	case ingest.StateReconnecting, ingest.StateOffline, ingest.StateEnded:
-		o.events(o.dec.EndAll(decide.ReasonSourceLost))
-		o.resetWindows()
+		o.lost = true
 	}
 	o.updateCurrent(string(st.State))
+}
+
+// endLost ends the open events of a lost source. The worker calls it when
+// the queue has run dry (idle), before the first frame of a new connection
+// (a discontinuity) and when the stream finishes, so that the last frames
+// before a loss still count, and an event does not end before them only
+// to open again on them.
+func (o *output) endLost() {
+	if !o.lost {
+		return
+	}
+	o.lost = false
+	o.events(o.dec.EndAll(decide.ReasonSourceLost))
+	o.resetWindows()
+	o.updateCurrent("")
 }
 
 // frame publishes what one analysed frame gives: its label, a window when
@@ -154,6 +173,7 @@ func (o *output) frame(f *ingest.Frame, feat, probs []float32, msg *publisher.Fr
 	pts := f.PTS.Seconds()
 	o.lastTS, o.lastPTS = ts, pts
 	if f.Discontinuity {
+		o.endLost()
 		o.resetWindows()
 	}
 	if o.windower != nil {
@@ -299,6 +319,7 @@ func (o *output) finish() {
 			}
 		}
 	}
+	o.endLost()
 	reason := decide.ReasonSourceLost
 	if o.ctx.Err() != nil {
 		reason = decide.ReasonShutdown

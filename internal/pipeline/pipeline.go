@@ -206,6 +206,9 @@ func (w *worker) run(q *ingest.Queue) {
 		}
 		it, err := fetch.next()
 		if errors.Is(err, errIdle) {
+			// Everything captured so far is analysed: a lost source's
+			// events end now.
+			w.out.endLost()
 			continue
 		}
 		if err != nil {
