@@ -53,7 +53,12 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 echo "activityd is running: stream 'demo' plays $video in a loop (truth: $dir/segments.csv)"
-echo "model: $model (GRU over MobileNetV2 3x3 grid features; held out: 66% of clips, 64% of frames), embedded NATS on 127.0.0.1:4222"
+# The model's held-out scores, from its report (the first of each key is
+# the chosen model's; the baseline's come after).
+held_out() {
+	grep -m1 "\"$1\"" "$(dirname "$model")/metrics.json" 2>/dev/null | awk -F: '{printf "%.0f%%", 100 * $2}'
+}
+echo "model: $model (GRU over MobileNetV2 3x3 grid features; held out: $(held_out clip_accuracy) of clips, $(held_out frame_accuracy) of frames), embedded NATS on 127.0.0.1:4222"
 echo "raw messages from another terminal:  nats sub -s nats://127.0.0.1:4222 'activity.>'"
 echo "metrics: curl -s 127.0.0.1:9650/metrics   health: curl -s 127.0.0.1:9650/readyz"
 echo "Ctrl-C stops everything."

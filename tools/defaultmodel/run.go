@@ -180,6 +180,7 @@ func write(o options, best *trial, trials []*trial) error {
 	}
 	s := best.data
 	m := map[string]any{
+		"args":        os.Args[1:],
 		"model":       map[string]any{"file": "model.safetensors", "bytes": st.Size(), "cell": best.Cell, "hidden": best.Hidden, "feature_mode": best.Mode, "features": best.Dim, "labels": s.labels},
 		"backbone":    map[string]any{"name": backboneName, "sha256": s.backboneSHA},
 		"chosen":      best,
