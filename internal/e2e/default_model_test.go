@@ -25,18 +25,16 @@ import (
 	"github.com/activityd/activityd/synth"
 )
 
-// The targets of issue 7 (90 % of frames; an event within 1 s of every
-// segment) are not met by the current default model (docs/default-model.md:
-// 64 % of held-out frames; here 68 % of frames and 2 of 12 segments). The
-// test asserts floors below what the model reaches and well above chance
-// (10 %), logs the measured numbers beside the
-// targets, and fails when the pipeline or the model regress.
+// Issue 7's targets, asserted as they are: at least 90 % of the frames
+// right (1 s after each change left out) and, for every scripted segment,
+// an event of its label that starts and ends within 1 s of it. Measured
+// with the committed model (docs/default-model.md): 97 % of frames (136 of
+// 140) and 12 of 12 segments, the largest error 0.89 s.
 const (
-	targetFrameAccuracy = 0.90
-	minFrameAccuracy    = 0.50
-	settle              = 1.0 // seconds after each change whose frames are not scored
-	maxEventError       = 1.0 // seconds between an event's start or end and the script's
-	minEventMatch       = 0.10
+	minFrameAccuracy = 0.90
+	settle           = 1.0 // seconds after each change whose frames are not scored
+	maxEventError    = 1.0 // seconds between an event's start or end and the script's
+	minEventMatch    = 1.0 // the share of segments that must have such an event
 )
 
 // repoRoot is the repository root, two levels above this package.
@@ -72,8 +70,8 @@ func TestDefaultModelOnScriptedVideo(t *testing.T) {
 		t.Fatalf("the MobileNetV2 backbone is not installed (%v): run `make models` (or `activityctl models fetch`); `make test` does it first", err)
 	}
 
-	// A scripted video the model was not trained on (training used seeds 2
-	// and 12), at the training data's size and rate.
+	// A scripted video the model was not trained on (training used seeds
+	// 102 and 112), at the training data's size and rate.
 	dir := t.TempDir()
 	const name = "e2e.mp4"
 	video := filepath.Join(dir, name)
@@ -268,7 +266,7 @@ func checkFrames(t *testing.T, got *collected, segs []synth.Segment, name string
 		t.Fatal("no frame was scored")
 	}
 	acc := float64(right) / float64(n)
-	t.Logf("per-frame accuracy %.3f (%d/%d frames, %.0f s after each change left out; issue target %.2f)", acc, right, n, settle, targetFrameAccuracy)
+	t.Logf("per-frame accuracy %.3f (%d/%d frames, %.0f s after each change left out)", acc, right, n, settle)
 	if acc < minFrameAccuracy {
 		t.Errorf("per-frame accuracy %.3f < %.2f; wrong: %s", acc, minFrameAccuracy, strings.Join(wrong, ", "))
 	}
@@ -323,7 +321,7 @@ func checkEvents(t *testing.T, got *collected, segs []synth.Segment) {
 			sg.Label, sg.Start, sg.End, s.start, s.end, s.start-sg.Start, s.end-sg.End)
 	}
 	frac := float64(matched) / float64(len(segs))
-	t.Logf("%d of %d segments have an event starting and ending within %.0f s (target: all); mean |start error| %.2f s, mean |end error| %.2f s; %d events in all",
+	t.Logf("%d of %d segments have an event starting and ending within %.0f s; mean |start error| %.2f s, mean |end error| %.2f s; %d events in all",
 		matched, len(segs), maxEventError, meanAbs(startErrs), meanAbs(endErrs), len(spans))
 	if frac < minEventMatch {
 		t.Errorf("%d of %d segments matched by an event, want at least %.0f%%; events: %s", matched, len(segs), 100*minEventMatch, strings.Join(all, ", "))
