@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/activityd/activityd/synth"
 )
 
 func main() {
@@ -44,8 +46,28 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	o.modeList = strings.Split(o.modes, ",")
+	if err := o.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "defaultmodel:", err)
+		os.Exit(2)
+	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "defaultmodel:", err)
 		os.Exit(1)
 	}
+}
+
+// check refuses flags that cannot build a motion layer, before any video
+// is read.
+func (o options) check() error {
+	if o.trend < 0 || o.spin < 0 || o.motion < 0 {
+		return fmt.Errorf("-motion %d, -trend %g, -spin %d: none may be negative", o.motion, o.trend, o.spin)
+	}
+	lda := 0
+	if o.lda {
+		lda = len(synth.Classes())
+	}
+	if o.motion > 0 && lda+2*o.spin > o.motion {
+		return fmt.Errorf("-motion %d has no room for %d discriminant directions and 2 x -spin %d", o.motion, lda, o.spin)
+	}
+	return nil
 }

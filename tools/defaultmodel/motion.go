@@ -392,18 +392,15 @@ func spinDirections(items []dataset.Item, z func([]float32) []float64, spin spin
 			}
 			return it.Label
 		}
-		var prev []float64
+		var prev []float64 // the last frame, when it was a rotation
 		for t := range it.X {
 			l := label(t)
-			if l != spin.cw && l != spin.ccw || t > 0 && label(t-1) != l {
+			if l != spin.cw && l != spin.ccw {
 				prev = nil
-				if l == spin.cw || l == spin.ccw {
-					prev = z(it.X[t])
-				}
 				continue
 			}
 			cur := z(it.X[t])
-			if prev != nil {
+			if prev != nil && label(t-1) == l {
 				sgn := 1.0
 				if l == spin.ccw {
 					sgn = -1
