@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/activityd/activityd/rnn"
 	"github.com/activityd/activityd/synth"
 )
 
@@ -65,6 +66,9 @@ func (o options) check() error {
 	lda := 0
 	if o.lda {
 		lda = len(synth.Classes())
+	}
+	if o.motion > 0 && rnn.Cell(o.cell) != rnn.CellGRU {
+		return fmt.Errorf("-motion needs -cell gru (the motion layer is a GRU layer; a model has one cell type)")
 	}
 	if o.motion > 0 && lda+2*o.spin > o.motion {
 		return fmt.Errorf("-motion %d has no room for %d discriminant directions and 2 x -spin %d", o.motion, lda, o.spin)

@@ -13,13 +13,14 @@ func TestCheckRefusesImpossibleMotionLayers(t *testing.T) {
 		o    options
 		want string // "" when the flags are fine
 	}{
-		{options{motion: 32, trend: 2, spin: 4, lda: true}, ""},
-		{options{motion: 16, lda: true}, ""},
-		{options{motion: 0, spin: 9, lda: true}, ""}, // no motion layer: -spin is unused
-		{options{motion: 16, spin: 4, lda: true}, "-motion 16 has no room"},
-		{options{motion: 8, spin: 4}, ""},
-		{options{motion: 32, trend: -1}, "none may be negative"},
-		{options{motion: 32, spin: -2}, "none may be negative"},
+		{options{cell: "gru", motion: 32, trend: 2, spin: 4, lda: true}, ""},
+		{options{cell: "gru", motion: 16, lda: true}, ""},
+		{options{cell: "lstm", motion: 0, spin: 9, lda: true}, ""}, // no motion layer: -spin is unused
+		{options{cell: "gru", motion: 16, spin: 4, lda: true}, "-motion 16 has no room"},
+		{options{cell: "gru", motion: 8, spin: 4}, ""},
+		{options{cell: "gru", motion: 32, trend: -1}, "none may be negative"},
+		{options{cell: "gru", motion: 32, spin: -2}, "none may be negative"},
+		{options{cell: "lstm", motion: 32}, "-motion needs -cell gru"},
 	} {
 		err := c.o.check()
 		switch {

@@ -94,9 +94,6 @@ func fit(ctx context.Context, o options, s *sets, cell string) (*trial, error) {
 	hidden := o.hidden
 	var motion rnn.Layer
 	var mean, std []float32
-	if o.motion > 0 && rnn.Cell(cell) != rnn.CellGRU {
-		return nil, fmt.Errorf("-motion needs -cell gru (the motion layer is a GRU layer; a model has one cell type)")
-	}
 	if o.motion > 0 {
 		mean, std = rawStandardisation(trItems, s.dim)
 		lda := 0
