@@ -27,8 +27,11 @@ func startRTMP(t *testing.T, port int, video string) *exec.Cmd {
 		for time.Now().Before(deadline) {
 			// Connecting would take the server's single client, and
 			// binding the port could steal it from ffmpeg: read the
-			// kernel's socket table instead.
-			if listening(port) {
+			// kernel's socket table instead. A reader retrying in the
+			// background can be accepted before a poll sees the listening
+			// socket, which ffmpeg closes on accepting its one client:
+			// an accepted connection counts as up too.
+			if serving(port) {
 				return cmd
 			}
 			select {
@@ -45,9 +48,10 @@ func startRTMP(t *testing.T, port int, video string) *exec.Cmd {
 	return nil
 }
 
-// listening reports whether a socket listens on 127.0.0.1:port, from
-// /proc/net/tcp (state 0A is LISTEN).
-func listening(port int) bool {
+// serving reports whether a socket on 127.0.0.1:port listens or holds an
+// accepted connection, from /proc/net/tcp (state 0A is LISTEN, 01
+// ESTABLISHED; the local address is the second field).
+func serving(port int) bool {
 	data, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
 		return false
@@ -55,7 +59,7 @@ func listening(port int) bool {
 	want := fmt.Sprintf("0100007F:%04X", port)
 	for _, line := range strings.Split(string(data), "\n")[1:] {
 		f := strings.Fields(line)
-		if len(f) > 3 && f[1] == want && f[3] == "0A" {
+		if len(f) > 3 && f[1] == want && (f[3] == "0A" || f[3] == "01") {
 			return true
 		}
 	}
